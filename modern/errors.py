@@ -1,0 +1,81 @@
+"""One hierarchy of domain errors, rendered as problem details (JSON) or as an HTML page.
+
+The SOAP layer renders the same errors as faults with the contract's codes. No stack trace or
+SQL ever reaches a client: anything unexpected becomes a generic 500 and is logged with the
+request id, which the page shows so a user can quote it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An error a user can act on. `code` is stable; `message` is shown in French."""
+
+    status = 400
+    code = "REQUETE_INVALIDE"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "INTROUVABLE"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "INTERDIT"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "CONFLIT"
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/admin/api/")) or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def problem(status: int, title: str, code: str, detail: str, **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "code": code,
+            "detail": detail, "request_id": g.get("request_id"), **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _render(status: int, title: str, code: str, detail: str) -> Response | tuple[str, int]:
+    if wants_json():
+        return problem(status, title, code, detail)
+    return render_template("error.html", status=status, title=title, detail=detail,
+                           request_id=g.get("request_id")), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> Response | tuple[str, int]:
+        return _render(error.status, error.code, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response | tuple[str, int]:
+        status = error.code or 500
+        return _render(status, error.name, f"HTTP_{status}", error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response | tuple[str, int]:
+        log.exception("unexpected error")
+        return _render(500, "Erreur interne", "ERREUR_INTERNE",
+                       "Une erreur inattendue est survenue. Réessayez plus tard.")

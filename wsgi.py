@@ -1,0 +1,73 @@
+"""The composition root: the one place where settings, adapters and packages meet.
+
+`gunicorn "wsgi:create_app()"` serves the application; `flask --app wsgi …` runs its commands.
+Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from modern import dsfr, errors, health, logs, security_headers
+from modern.db import db, engine_options
+from modern.licences.cli import demo, registry
+from modern.schema import cli_group as schema_cli
+from modern.schema import verify as verify_schema
+from modern.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    logs.configure_logging(settings.log_level)
+
+    app = Flask("telepoints", root_path=str(Path(__file__).resolve().parent / "modern"),
+                instance_path=os.environ.get("INSTANCE_PATH") or None)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _instance_secret(Path(app.instance_path)),
+        SETTINGS=settings,
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url(app.instance_path),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.sqlalchemy_url(app.instance_path)),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    db.init_app(app)
+    logs.init_app(app)
+    errors.init_app(app)
+    security_headers.init_app(app)
+    dsfr.init_app(app)
+    app.register_blueprint(health.blueprint)
+
+    for group in (schema_cli(), registry, demo):
+        app.cli.add_command(group)
+
+    # A web server refuses to start on a schema it does not know; commands (db upgrade first
+    # of all) run whatever the schema, under a click context.
+    if click.get_current_context(silent=True) is None:
+        with app.app_context():
+            verify_schema(db.engine)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Outside production: one key per installation, generated once, readable by its owner
+    only, so that every worker signs with the same key."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Written aside then linked into place: two workers starting together agree on one key.
+        draft = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
