@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if response.mimetype.startswith("text/") and "charset" not in response.content_type:
-            response.content_type = f"{response.mimetype}; charset=utf-8"
+        mimetype = response.mimetype or ""
+        if mimetype.startswith("text/") and "charset" not in (response.content_type or ""):
+            response.content_type = f"{mimetype}; charset=utf-8"
         return response

@@ -90,7 +90,8 @@ class _Reader:
         value = self.env.get(name)
         return None if value is None or value.strip() == "" else value.strip()
 
-    def text(self, name: str, default: str, check: Callable[[str], str | None] | None = None) -> str:
+    def text(self, name: str, default: str,
+             check: Callable[[str], str | None] | None = None) -> str:
         value = self._raw(name)
         if value is None:
             return default

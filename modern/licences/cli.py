@@ -41,7 +41,7 @@ def import_command(path: Path, batch_size: int) -> None:
         show = sys.stderr.isatty()
         with click.progressbar(length=size, label="Import", file=sys.stderr,
                                hidden=not show, show_eta=True) as bar:
-            summary = import_extract(db.session, stream, reject, batch_size=batch_size,
+            summary = import_extract(db.session(), stream, reject, batch_size=batch_size,
                                      on_progress=bar.update if show else None)
     click.echo(summary.as_text())
 
@@ -63,5 +63,5 @@ def seed_command(count: int, seed: int, as_of: dt.datetime | None) -> None:
     def reject(number: int, reason: str) -> None:  # the generator's own output: a bug if hit
         raise click.ClickException(f"demo record {number} is invalid: {reason}")
 
-    summary = import_extract(db.session, io.BytesIO(lines.encode()), reject)
+    summary = import_extract(db.session(), io.BytesIO(lines.encode()), reject)
     click.echo(f"Demo: {summary.inserted} licences.")

@@ -94,7 +94,8 @@ def _licence(rng: random.Random, index: int, as_of: dt.date, scenario: str) -> d
     probatoire: dict[str, Any] | None = None
     etat = "VALIDE"
     suspensions: list[dict[str, Any]] = []
-    categories = [{"code": "B", "dateObtention": obtention.isoformat(), "dateFinValidite": None,
+    categories: list[dict[str, Any]] = [{"code": "B", "dateObtention": obtention.isoformat(),
+                                         "dateFinValidite": None,
                    "restrictions": []}]
     capital = ceiling = 12
     solde_offset = 0
@@ -189,7 +190,7 @@ def generate(count: int, seed: int = 2007, as_of: dt.date | None = None,
              scenario_for: Callable[[int], str] | None = None) -> Iterator[dict[str, Any]]:
     """`count` licences in registry format, the same for the same seed and date."""
     as_of = as_of or dt.date.today()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     pick = scenario_for or (lambda i: SCENARIOS[i % len(SCENARIOS)])
     for index in range(count):
         yield _licence(rng, index, as_of, pick(index))

@@ -17,7 +17,7 @@ from modern.db import db
 from modern.licences.record import LicenceRecord, decode_record
 
 
-class Licence(db.Model):  # type: ignore[name-defined,misc]
+class Licence(db.Model):  # type: ignore[name-defined]
     __tablename__ = "licence"
 
     numero: Mapped[str] = mapped_column(String(19), primary_key=True)

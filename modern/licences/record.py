@@ -39,27 +39,27 @@ class Struct(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=
     pass
 
 
-class Titulaire(Struct):
+class Titulaire(Struct, frozen=True):
     nom: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     prenoms: Annotated[str, msgspec.Meta(max_length=200)]
     date_naissance: dt.date
     lieu_naissance: Texte | None = None
 
 
-class Probatoire(Struct):
+class Probatoire(Struct, frozen=True):
     date_debut: dt.date
     aac: bool = False  # apprentissage anticipé de la conduite
     formation_complementaire: bool = False  # post-licence training (R223-1 II)
 
 
-class Categorie(Struct):
+class Categorie(Struct, frozen=True):
     code: CodeCategorie
     date_obtention: dt.date
     date_fin_validite: dt.date | None = None
     restrictions: list[Annotated[str, msgspec.Meta(max_length=20)]] = []
 
 
-class Suspension(Struct):
+class Suspension(Struct, frozen=True):
     date_debut: dt.date
     date_fin: dt.date | None = None
 
@@ -68,7 +68,7 @@ class Suspension(Struct):
             raise ValueError("suspension: dateFin is before dateDebut")
 
 
-class Mouvement(Struct):
+class Mouvement(Struct, frozen=True):
     """One movement of the file; `points` is always positive and `type` gives the direction."""
 
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -93,7 +93,7 @@ class Mouvement(Struct):
             raise ValueError(f"movement {self.id}: {self.type} needs points of at least 1")
 
 
-class LicenceRecord(Struct):
+class LicenceRecord(Struct, frozen=True):
     numero_dossier: str
     titulaire: Titulaire
     etat_permis: EtatPermis

@@ -1,0 +1,16 @@
+"""gunicorn settings; each can be overridden by the GUNICORN_* variables below."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Restart workers now and then so that a slow leak cannot grow without bound.
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = None  # the application logs each request as JSON, with its request id
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
