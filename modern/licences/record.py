@@ -32,7 +32,7 @@ Texte = Annotated[str, msgspec.Meta(max_length=200)]
 
 def normalise_numero(raw: str) -> str:
     """The file number as the registry keys it: upper case, without the spaces people type."""
-    return re.sub(r"\s", "", raw).upper()
+    return "".join(raw.split()).upper()
 
 
 class Struct(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=False):
