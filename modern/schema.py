@@ -6,6 +6,7 @@ that migrates legacy accounts.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -32,8 +33,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The version scripts do not change while the process runs: read them once."""
+    return ScriptDirectory(str(SCRIPT_LOCATION))
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory(str(SCRIPT_LOCATION)).get_heads())
+    return set(_scripts().get_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:
@@ -57,7 +64,7 @@ def schema_problem(engine: Engine) -> str | None:
         return None
     if not current:
         return "the database has no schema: run `flask --app wsgi db upgrade`"
-    known = {script.revision for script in ScriptDirectory(str(SCRIPT_LOCATION)).walk_revisions()}
+    known = {script.revision for script in _scripts().walk_revisions()}
     if unknown := current - known:
         return f"the database is at revision {_names(unknown)}, which this code does not know"
     return (f"the database is at revision {_names(current)}, not {_names(heads)}: "
