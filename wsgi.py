@@ -15,6 +15,9 @@ from flask import Flask
 
 from modern import dsfr, errors, health, logs, security_headers
 from modern.db import db, engine_options
+from modern.documents import views as document_views
+from modern.documents.cli import documents
+from modern.documents.keys import KeyRing
 from modern.licences.cli import demo, registry
 from modern.schema import cli_group as schema_cli
 from modern.schema import verify as verify_schema
@@ -42,8 +45,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     security_headers.init_app(app)
     dsfr.init_app(app)
     app.register_blueprint(health.blueprint)
+    app.extensions["seal_keys"] = KeyRing(
+        Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
+        app.config["SECRET_KEY"])
+    app.register_blueprint(document_views.blueprint)
 
-    for group in (schema_cli(), registry, demo):
+    for group in (schema_cli(), registry, demo, documents):
         app.cli.add_command(group)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first

@@ -179,6 +179,7 @@ def _row(record: LicenceRecord, imported_at: dt.datetime) -> dict[str, Any]:
 def _upsert(source: Any = None) -> Any:
     """INSERT … ON CONFLICT DO UPDATE only where the delivery is newer; from `source` (a
     SELECT) on PostgreSQL, from bound rows on SQLite."""
+    statement: Any
     if source is None:
         statement = sqlite.insert(Licence)
     else:

@@ -1,0 +1,60 @@
+"""Verification of a document's seal, shared by the public page and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from modern.documents.keys import KeyRing
+from modern.documents.seal import DOCUMENT_TYPES, FIELD_NAMES, SealError, verify
+
+
+@dataclass(frozen=True)
+class Outcome:
+    authentic: bool
+    reason: str = ""
+    document_type: str = ""
+    key_id: str = ""
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    expired: bool = False
+    # (label, value) of each attested field, in the seal's order.
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.authentic and not self.expired
+
+
+def _readable(identifier: str, value: str) -> str:
+    if identifier in ("69", "E8", "E9") and len(value) == 8 and value.isdigit():
+        return f"{value[:2]}/{value[2:4]}/{value[4:]}"
+    if identifier == "60":
+        return value.replace("/", " ")
+    if identifier == "E6":
+        categories = []
+        for part in value.split():
+            code, _, until = part.partition("/")
+            categories.append(f"{code} (valable jusqu'au {_readable('E9', until)})"
+                              if until else code)
+        return ", ".join(categories)
+    return value
+
+
+def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
+    try:
+        verified = verify(code, keys)
+    except SealError as error:
+        return Outcome(authentic=False, reason=str(error))
+    expired = verified.expired(today)
+    return Outcome(
+        authentic=True,
+        reason=("Ce document est authentique mais sa période de validité est dépassée."
+                if expired else "Ce document est authentique et en cours de validité."),
+        document_type=DOCUMENT_TYPES[verified.document_type],
+        key_id=verified.key_id,
+        issued_on=verified.issued_on,
+        expires_on=verified.expires_on,
+        expired=expired,
+        fields=[(FIELD_NAMES.get(k, k), _readable(k, v)) for k, v in verified.fields.items()],
+    )
