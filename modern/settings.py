@@ -7,10 +7,13 @@ default: SQLite in the instance folder and the local adapters.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -41,6 +44,32 @@ class Settings:
     # Minimum spacing between two course credits (L223-6 al.4 says "once a year";
     # R223-8 II has read "two years" in some versions: see modern/points/rules.py).
     course_credit_spacing_days: int = 365
+    # Folder of the document-seal signing keys; empty: `seal_keys` in the instance folder.
+    document_keys_dir: str = ""
+    # Redis keys of this installation start with this prefix (several installations, or
+    # tests, may share one Redis database).
+    redis_key_prefix: str = ""
+
+    # Télépoints compatibility: the notice sent with every legacy answer (AvisMigration
+    # header, banner), the `Deprecation` date and the closing date (`Sunset`): the day after
+    # it, every legacy operation answers SERVICE_CLOS. Empty URL: this service's home page.
+    migration_notice: str = ("Télépoints est remplacé par le service Mes points permis. "
+                             "Activez votre compte dès maintenant.")
+    new_service_url: str = ""
+    telepoints_deprecation_date: dt.date = dt.date(2026, 9, 1)
+    telepoints_sunset_date: dt.date = dt.date(2027, 6, 30)
+    # Keys of the keyed hash of confidential codes, newest first: (key id, key bytes). The
+    # first one hashes new codes; the others still verify older ones until they are
+    # re-hashed. Empty outside production: one key kept in the instance folder.
+    code_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    # Validity of a newly issued confidential code; 0: no expiry, as Télépoints codes.
+    code_validity_days: int = 0
+    # Shared brute-force protection (per file number) and rate limit (per client address).
+    lockout_threshold: int = 5
+    lockout_base_seconds: int = 15 * 60
+    lockout_max_seconds: int = 24 * 3600
+    rate_limit_per_minute: int = 30
+    code_requests_per_day: int = 3
 
     @property
     def is_production(self) -> bool:
@@ -73,7 +102,38 @@ class Settings:
             course_credit_spacing_days=reader.integer(
                 "COURSE_CREDIT_SPACING_DAYS", 365, minimum=1, maximum=3 * 365
             ),
+            document_keys_dir=reader.text("DOCUMENT_KEYS_DIR", ""),
+            redis_key_prefix=reader.text("REDIS_KEY_PREFIX", "", check=_check_key_prefix),
+            migration_notice=reader.text("TELEPOINTS_MIGRATION_NOTICE", cls.migration_notice),
+            new_service_url=reader.text("NEW_SERVICE_URL", "", check=_check_http_url),
+            telepoints_deprecation_date=reader.date(
+                "TELEPOINTS_DEPRECATION_DATE", cls.telepoints_deprecation_date
+            ) or cls.telepoints_deprecation_date,
+            telepoints_sunset_date=reader.date(
+                "TELEPOINTS_SUNSET_DATE", cls.telepoints_sunset_date
+            ) or cls.telepoints_sunset_date,
+            code_keys=reader.code_keys("CODE_KEYS"),
+            code_validity_days=reader.integer("CODE_VALIDITY_DAYS", 0, minimum=0, maximum=3650),
+            lockout_threshold=reader.integer("LOCKOUT_THRESHOLD", 5, minimum=3, maximum=20),
+            lockout_base_seconds=reader.integer(
+                "LOCKOUT_BASE_SECONDS", 15 * 60, minimum=60, maximum=24 * 3600
+            ),
+            lockout_max_seconds=reader.integer(
+                "LOCKOUT_MAX_SECONDS", 24 * 3600, minimum=60, maximum=30 * 24 * 3600
+            ),
+            rate_limit_per_minute=reader.integer(
+                "RATE_LIMIT_PER_MINUTE", 30, minimum=1, maximum=1_000_000
+            ),
+            code_requests_per_day=reader.integer("CODE_REQUESTS_PER_DAY", 3, minimum=1,
+                                                 maximum=50),
         )
+        if settings.telepoints_sunset_date <= settings.telepoints_deprecation_date:
+            reader.problems.append(
+                "TELEPOINTS_SUNSET_DATE: must come after TELEPOINTS_DEPRECATION_DATE")
+        if settings.lockout_max_seconds < settings.lockout_base_seconds:
+            reader.problems.append("LOCKOUT_MAX_SECONDS: must be at least LOCKOUT_BASE_SECONDS")
+        if environment == "production" and not settings.code_keys:
+            reader.problems.append("CODE_KEYS: required when ENVIRONMENT=production")
         if reader.problems:
             raise SettingsError(reader.problems)
         return settings
@@ -116,6 +176,28 @@ class _Reader:
     def date(self, name: str, default: dt.date | None) -> dt.date | None:
         return self._parsed(name, default, dt.date.fromisoformat, "a date as YYYY-MM-DD")
 
+    def code_keys(self, name: str) -> tuple[tuple[str, bytes], ...]:
+        """`id:key,id:key`, newest first; each key is at least 32 bytes, base64 (url-safe)."""
+        value = self._raw(name)
+        if value is None:
+            return ()
+        keys: list[tuple[str, bytes]] = []
+        for item in value.split(","):
+            key_id, _, encoded = item.strip().partition(":")
+            try:
+                key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            except (binascii.Error, ValueError):
+                key = b""
+            if not _KEY_ID.fullmatch(key_id) or len(key) < 32:
+                self.problems.append(f"{name}: expected id:key pairs (id of 1 to 16 letters, "
+                                     "digits, - or _; key of at least 32 bytes in base64)")
+                return ()
+            if key_id in dict(keys):
+                self.problems.append(f"{name}: the key id {key_id!r} appears twice")
+                return ()
+            keys.append((key_id, key))
+        return tuple(keys)
+
     def _parsed(self, name: str, default: T, parse: Callable[[str], T], expected: str,
                 valid: Callable[[T], bool] = lambda _v: True) -> T:
         value = self._raw(name)
@@ -135,6 +217,22 @@ def _check_database_url(value: str) -> str | None:
     scheme = urlsplit(value).scheme
     if scheme not in ("sqlite", "postgresql+psycopg"):
         return "must start with sqlite:/// or postgresql+psycopg://"
+    return None
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+def _check_key_prefix(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,32}", value):
+        return "up to 32 letters, digits or _ . : -"
+    return None
+
+
+def _check_http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http:// or https:// address"
     return None
 
 
