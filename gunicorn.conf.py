@@ -14,3 +14,11 @@ max_requests_jitter = 2000
 accesslog = None  # the application logs each request as JSON, with its request id
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """Metrics of a finished worker stop counting as live (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

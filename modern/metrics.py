@@ -1,0 +1,81 @@
+"""Prometheus metrics, served at `/metrics` to loopback or to a holder of `METRICS_TOKEN`.
+
+Under gunicorn every worker is a process: with `PROMETHEUS_MULTIPROC_DIR` set (see
+gunicorn.conf.py), each writes its figures to that folder and `/metrics` adds them up.
+Labels stay few and bounded: the route pattern, never the path with its file number.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered.",
+                   ["route", "method", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "Time to answer a request.", ["route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LOCKOUTS = Counter("lockouts_total", "File numbers locked after repeated failures.",
+                   ["entry_point"])
+RATE_LIMITED = Counter("rate_limit_hits_total", "Requests refused by a rate limit.",
+                       ["entry_point"])
+LEGACY_REQUESTS = Counter("legacy_requests_total", "Requests through the legacy contract.",
+                          ["channel", "operation", "outcome"])
+MIGRATION_ROWS = Counter("migration_rows_total", "Legacy export rows processed.", ["outcome"])
+MIGRATION_JOB_PROGRESS = Gauge("migration_job_rows_done", "Rows done by a migration job.",
+                               ["job"], multiprocess_mode="livemax")
+
+blueprint = Blueprint("metrics", __name__)
+
+
+def _allowed() -> bool:
+    token = current_app.config.get("METRICS_TOKEN", "")
+    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if token and hmac.compare_digest(supplied.encode(), token.encode()):
+        return True
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    if not _allowed():
+        return Response("Forbidden\n", status=403, mimetype="text/plain")
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        data = generate_latest(registry)
+    else:
+        data = generate_latest()
+    return Response(data, mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+
+    @app.before_request
+    def _start() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+        return response
