@@ -3,14 +3,31 @@
 `generate(count, seed, as_of)` yields licences in the registry's wire format (contract section
 3), the same for the same arguments. Each licence follows one of the scenarios below, chosen
 in turn so that a few hundred licences cover every situation the service must show.
+
+Each record is what a correct national file would hold: the scenario sets the withdrawals,
+courses and invalidation, and the points rules engine (`modern.points.rules`) derives the
+restitutions due by the record's `dateMiseAJour`, written as RESTITUTION movements, and the
+balance. Only the `solde_en_ecart` scenario carries a balance that disagrees on purpose.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from modern.licences.record import (
+    MAX_POINTS,
+    ClasseInfraction,
+    Mouvement,
+    Probatoire,
+    Suspension,
+    TypeMouvement,
+)
+from modern.points.rules import simulate
+
+T = TypeVar("T")
 
 NOMS = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND",
         "LEROY", "MOREAU", "SIMON", "LAURENT", "LEFÈVRE", "MICHEL", "GARCIA", "DAVID",
@@ -19,7 +36,7 @@ PRENOMS = ["Hélène", "François", "Loïc", "Maël", "Jean", "Chloé", "Zoé", 
            "Léa", "Raphaël", "Éric", "Anaïs", "Gaëlle", "Jérôme", "Sébastien", "Camille"]
 VILLES = ["Paris (75)", "Lyon (69)", "Marseille (13)", "Lille (59)", "Rennes (35)",
           "Brest (29)", "Ajaccio (2A)", "Toulouse (31)", "Strasbourg (67)", "Nantes (44)"]
-INFRACTIONS = [  # (points, class, label)
+INFRACTIONS: list[tuple[int, ClasseInfraction, str]] = [  # (points, class, label)
     (1, "C4", "Excès de vitesse inférieur à 20 km/h (vitesse limite supérieure à 50 km/h)"),
     (1, "C3", "Chevauchement d'une ligne continue"),
     (2, "C4", "Excès de vitesse de 20 à 29 km/h"),
@@ -31,6 +48,13 @@ INFRACTIONS = [  # (points, class, label)
     (6, "DELIT", "Conduite sous l'empire d'un état alcoolique"),
     (6, "C5", "Excès de vitesse de 50 km/h ou plus"),
 ]
+RESTITUTION_LABELS = {
+    "SIX_MOIS": "Restitution d'un point six mois après le retrait (lettre 46D)",
+    "DEUX_ANS": "Reconstitution du capital après deux ans sans infraction (lettre 46)",
+    "TROIS_ANS": "Reconstitution du capital après trois ans sans infraction (lettre 46)",
+    "DIX_ANS": "Restitution des points dix ans après le retrait (lettre 46B)",
+    "PROBATOIRE": "Majoration de la période probatoire (lettre 46)",
+}
 
 SCENARIOS = (
     "sans_infraction", "un_point_recent", "plusieurs_retraits", "retraits_anciens_restitues",
@@ -40,148 +64,176 @@ SCENARIOS = (
     "solde_bas",
 )
 
+_DAY = dt.timedelta(days=1)
+_FIRST_LICENCES = dt.date(1970, 1, 1)
+
 
 class _Builder:
-    def __init__(self, rng: random.Random, index: int, as_of: dt.date) -> None:
-        self.rng = rng
-        self.index = index
+    """One licence's movements: in wire form, and typed for the rules engine."""
+
+    def __init__(self, rng: random.Random, as_of: dt.date) -> None:
+        self.random = rng.random
         self.as_of = as_of
-        self.movements: list[dict[str, Any]] = []
+        self.movements: list[tuple[dt.date, dict[str, Any]]] = []
+        self.typed: list[Mouvement] = []
+
+    # random.randint and random.choice cost several microseconds each: a million licences
+    # draw about twenty numbers apiece, so the generator draws from random() directly.
+    def between(self, low: int, high: int) -> int:
+        return low + int(self.random() * (high - low + 1))
+
+    def pick(self, items: Sequence[T]) -> T:
+        return items[int(self.random() * len(items))]
 
     def days_ago(self, low: int, high: int) -> dt.date:
-        return self.as_of - dt.timedelta(days=self.rng.randint(low, high))
+        return self.as_of - self.between(low, high) * _DAY
 
-    def retrait(self, date_valeur: dt.date, choice: tuple[int, str, str] | None = None) -> int:
-        points, classe, libelle = choice or self.rng.choice(INFRACTIONS)
-        infraction = date_valeur - dt.timedelta(days=self.rng.randint(20, 120))
-        self.movements.append({
+    def retrait(self, date_valeur: dt.date,
+                choice: tuple[int, ClasseInfraction, str] | None = None,
+                infraction: dt.date | None = None, budget: int = MAX_POINTS) -> int:
+        """Adds a withdrawal and returns its points; a drawn offence that costs more than
+        `budget` is replaced by a 1-point one (a valid licence never reaches 0 without the
+        invalidation the file would record)."""
+        points, classe, libelle = choice or self.pick(INFRACTIONS)
+        if points > budget:
+            points, classe, libelle = INFRACTIONS[1]
+        infraction = infraction or date_valeur - self.between(20, 120) * _DAY
+        lieu = self.pick(VILLES)
+        self.movements.append((date_valeur, {
             "id": "", "type": "RETRAIT", "dateInfraction": infraction.isoformat(),
             "dateValeur": date_valeur.isoformat(), "points": points, "classe": classe,
-            "libelle": libelle, "lieu": self.rng.choice(VILLES)})
+            "libelle": libelle, "lieu": lieu}))
+        self.typed.append(Mouvement("", "RETRAIT", date_valeur, points, infraction, classe,
+                                    lieu=lieu))
         return points
 
-    def other(self, kind: str, date_valeur: dt.date, points: int, **extra: Any) -> None:
-        self.movements.append({"id": "", "type": kind, "dateValeur": date_valeur.isoformat(),
-                               "points": points, **extra})
+    def other(self, kind: TypeMouvement, date_valeur: dt.date, points: int,
+              **extra: Any) -> None:
+        self.movements.append((date_valeur, {"id": "", "type": kind,
+                                             "dateValeur": date_valeur.isoformat(),
+                                             "points": points, **extra}))
+        self.typed.append(Mouvement("", kind, date_valeur, points))
 
 
-def _balance(capital: int, ceiling: int, movements: list[dict[str, Any]]) -> int:
-    """The plain arithmetic of the movements, in date order (the demo's own bookkeeping)."""
-    solde = capital
-    for movement in sorted(movements, key=lambda m: m["dateValeur"]):
-        if movement["type"] == "RETRAIT":
-            solde = max(solde - movement["points"], 0)
-        elif movement["type"] == "INVALIDATION":
-            solde = 0
-        else:
-            solde = min(solde + movement["points"], ceiling)
-    return solde
-
-
-def _numero(rng: random.Random, index: int, old: bool) -> str:
+def _numero(b: _Builder, index: int, old: bool) -> str:
     """Unique per index: the sequence is the index itself."""
     if old:  # files opened before 1975: letters first, then digits
-        prefix = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(rng.randint(1, 6)))
+        prefix = "".join(b.pick("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(b.between(1, 6)))
         return f"{prefix}{index:07d}"
-    return f"{rng.randint(75, 99):02d}{rng.randint(1, 12):02d}{index:08d}"
+    return f"{b.between(75, 99):02d}{b.between(1, 12):02d}{index:08d}"
 
 
 def _licence(rng: random.Random, index: int, as_of: dt.date, scenario: str) -> dict[str, Any]:
-    b = _Builder(rng, index, as_of)
+    b = _Builder(rng, as_of)
     birth = b.days_ago(18 * 365 + 200, 80 * 365)
-    obtention = max(birth + dt.timedelta(days=18 * 365 + rng.randint(0, 3000)),
-                    dt.date(1970, 1, 1))
+    obtention = max(birth + b.between(18 * 365, 18 * 365 + 3000) * _DAY, _FIRST_LICENCES)
     probatoire: dict[str, Any] | None = None
     etat = "VALIDE"
     suspensions: list[dict[str, Any]] = []
-    categories: list[dict[str, Any]] = [{"code": "B", "dateObtention": obtention.isoformat(),
-                                         "dateFinValidite": None,
-                   "restrictions": []}]
-    capital = ceiling = 12
-    solde_offset = 0
+    typed_suspensions: list[Suspension] = []
+    extra_categories: list[dict[str, Any]] = []
+    extra_restrictions: list[str] = []
+    updated = as_of - b.between(2, 9) * _DAY
 
     if scenario.startswith("probatoire"):
-        obtention = b.days_ago(60, 2 * 365 + 300)
-        birth = obtention - dt.timedelta(days=18 * 365 + rng.randint(0, 2000))
-        categories[0]["dateObtention"] = obtention.isoformat()
-        aac = scenario == "probatoire_aac"
-        probatoire = {"dateDebut": obtention.isoformat(), "aac": aac,
+        with_offence = scenario == "probatoire_avec_infraction"
+        obtention = b.days_ago(200 if with_offence else 60, 2 * 365 + 300)
+        birth = obtention - b.between(18 * 365, 18 * 365 + 2000) * _DAY
+        probatoire = {"dateDebut": obtention.isoformat(), "aac": scenario == "probatoire_aac",
                       "formationComplementaire": scenario == "probatoire_formation_complementaire"}
-        years = (as_of - obtention).days // 365
-        capital = 6
-        ceiling = min(6 + years * (3 if aac else 2), 12)
-        if scenario == "probatoire_avec_infraction":
-            b.retrait(b.days_ago(20, 200), rng.choice(INFRACTIONS[3:8]))
-            ceiling = 6
-        elif years:
-            for year in range(1, years + 1):
-                b.other("RESTITUTION", obtention + dt.timedelta(days=365 * year),
-                        3 if aac else 2, motif="PROBATOIRE")
+        if with_offence:  # committed after the licence was issued, definitive before the update
+            infraction = obtention + b.between(1, (updated - obtention).days - 60) * _DAY
+            b.retrait(infraction + b.between(20, 50) * _DAY, b.pick(INFRACTIONS[3:8]), infraction)
     elif scenario == "un_point_recent":
         b.retrait(b.days_ago(10, 150), INFRACTIONS[0])
     elif scenario in ("plusieurs_retraits", "solde_bas", "solde_en_ecart"):
-        for _ in range(rng.randint(2, 4) if scenario != "solde_bas" else 3):
-            b.retrait(b.days_ago(30, 700))
+        budget = MAX_POINTS - 1
+        for _ in range(b.between(2, 4) if scenario != "solde_bas" else 3):
+            if budget:
+                budget -= b.retrait(b.days_ago(30, 700), budget=budget)
     elif scenario == "retraits_anciens_restitues":
-        date = b.days_ago(4 * 365, 8 * 365)
-        b.retrait(date)
-        b.other("RESTITUTION", date + dt.timedelta(days=3 * 365), 6, motif="TROIS_ANS")
+        b.retrait(b.days_ago(4 * 365, 8 * 365))
     elif scenario == "stage_apres_retraits":
         last = b.days_ago(200, 500)
-        b.retrait(last - dt.timedelta(days=200), INFRACTIONS[8])
+        b.retrait(last - 200 * _DAY, INFRACTIONS[8])
         b.retrait(last, INFRACTIONS[6])
-        b.other("STAGE", last + dt.timedelta(days=rng.randint(30, 150)), 4,
-                libelle="Stage de sensibilisation à la sécurité routière", lieu=rng.choice(VILLES))
+        b.other("STAGE", last + b.between(30, 150) * _DAY, 4,
+                libelle="Stage de sensibilisation à la sécurité routière", lieu=b.pick(VILLES))
     elif scenario == "suspendu":
         etat = "SUSPENDU"
         start = b.days_ago(10, 90)
         suspensions.append({"dateDebut": start.isoformat(),
-                            "dateFin": (start + dt.timedelta(days=180)).isoformat()})
-        b.retrait(start - dt.timedelta(days=30), INFRACTIONS[8])
+                            "dateFin": (start + 180 * _DAY).isoformat()})
+        typed_suspensions.append(Suspension(start))
+        b.retrait(start - 30 * _DAY, INFRACTIONS[8])
     elif scenario == "invalide":
         etat = "INVALIDE"
         date = b.days_ago(400, 800)
         for offset in (300, 200, 100):
-            b.retrait(date - dt.timedelta(days=offset), INFRACTIONS[rng.choice((8, 9))])
+            b.retrait(date - offset * _DAY, INFRACTIONS[b.pick((8, 9))])
         b.other("INVALIDATION", date, 0, libelle="Invalidation du permis (lettre 48SI)")
     elif scenario == "poids_lourd":
         for code in ("C", "CE") if index % 2 else ("C1", "D"):
-            expiry = as_of + dt.timedelta(days=rng.choice((45, 120, 900, 1500)))
-            categories.append({"code": code, "dateObtention": (obtention + dt.timedelta(
-                days=400)).isoformat(), "dateFinValidite": expiry.isoformat(),
-                "restrictions": rng.choice(([], ["01.06"], ["78"]))})
+            expiry = as_of + b.pick((45, 120, 900, 1500)) * _DAY
+            extra_categories.append({
+                "code": code, "dateObtention": (obtention + 400 * _DAY).isoformat(),
+                "dateFinValidite": expiry.isoformat(),
+                "restrictions": b.pick(([], ["01.06"], ["78"]))})
     elif scenario == "longue_histoire":
+        # Offences of 1 or 2 points every two years or so, 11 points at most in all.
+        budget = MAX_POINTS - 1
         for years_ago in range(14, 0, -2):
-            b.retrait(as_of - dt.timedelta(days=365 * years_ago + rng.randint(0, 300)))
+            budget -= b.retrait(as_of - (365 * years_ago + b.between(0, 300)) * _DAY,
+                                b.pick(INFRACTIONS[:3]), budget=budget)
         b.other("STAGE", b.days_ago(400, 700), 4, libelle="Stage de sensibilisation")
     elif scenario == "numero_ancien":
-        obtention = dt.date(1968, 1, 1) + dt.timedelta(days=rng.randint(0, 2000))
-        birth = obtention - dt.timedelta(days=18 * 365 + rng.randint(0, 1000))
-        categories[0]["dateObtention"] = obtention.isoformat()
-        categories.append({"code": "A", "dateObtention": obtention.isoformat(),
-                           "dateFinValidite": None, "restrictions": ["01.01"]})
-    elif scenario == "solde_en_ecart":
-        solde_offset = 2
+        obtention = dt.date(1968, 1, 1) + b.between(0, 2000) * _DAY
+        birth = obtention - b.between(18 * 365, 18 * 365 + 1000) * _DAY
+        extra_restrictions = ["01.01"]
 
-    for number, movement in enumerate(sorted(b.movements, key=lambda m: m["dateValeur"]), 1):
-        movement["id"] = f"{index:07d}-{number}"
-    numero = _numero(rng, index, old=scenario == "numero_ancien")
-    solde = min(_balance(capital, ceiling, b.movements) + solde_offset, 12)
-    if etat == "INVALIDE":
-        solde = 0
+    # The file as it stands at its last update: the law's restitutions until then, and the
+    # balance they give.
+    movements = b.movements
+    solde = MAX_POINTS
+    if movements or probatoire:
+        run = simulate(
+            b.typed, updated,
+            probatoire=Probatoire(obtention, probatoire["aac"],
+                                  probatoire["formationComplementaire"]) if probatoire else None,
+            suspensions=typed_suspensions, closed=etat == "INVALIDE", forecast=False)
+        solde = run.solde
+        for restitution in run.restitutions:
+            movements.append((restitution.date, {
+                "id": "", "type": "RESTITUTION", "dateValeur": restitution.date.isoformat(),
+                "points": restitution.points, "motif": restitution.motif,
+                "libelle": RESTITUTION_LABELS[restitution.motif]}))
+        movements.sort(key=lambda m: m[0])
+        for number, (_, movement) in enumerate(movements, 1):
+            movement["id"] = f"{index:07d}-{number}"
+    if scenario == "solde_en_ecart":  # the 2024 kind of defect: a balance the movements deny
+        solde = solde + 2 if solde <= 10 else solde - 2
+
+    categories: list[dict[str, Any]] = [{"code": "B", "dateObtention": obtention.isoformat(),
+                                         "dateFinValidite": None, "restrictions": []}]
+    if scenario == "numero_ancien":
+        categories.append({"code": "A", "dateObtention": obtention.isoformat(),
+                           "dateFinValidite": None, "restrictions": extra_restrictions})
+    categories += extra_categories
+    prenoms = b.pick(PRENOMS)
+    if b.random() < 1 / 3:
+        second = b.pick(PRENOMS)
+        if second != prenoms:
+            prenoms = f"{prenoms} {second}"
     return {
-        "numeroDossier": numero,
-        "titulaire": {"nom": rng.choice(NOMS), "prenoms": " ".join(
-            rng.sample(PRENOMS, rng.choice((1, 1, 2)))), "dateNaissance": birth.isoformat(),
-            "lieuNaissance": rng.choice(VILLES)},
+        "numeroDossier": _numero(b, index, old=scenario == "numero_ancien"),
+        "titulaire": {"nom": b.pick(NOMS), "prenoms": prenoms, "dateNaissance": birth.isoformat(),
+                      "lieuNaissance": b.pick(VILLES)},
         "etatPermis": etat,
-        "dateMiseAJour": dt.datetime.combine(as_of - dt.timedelta(days=rng.randint(2, 9)),
-                                             dt.time(3, 0), dt.UTC).isoformat().replace(
-                                                 "+00:00", "Z"),
+        "dateMiseAJour": f"{updated.isoformat()}T03:00:00Z",
         "probatoire": probatoire,
         "categories": categories,
         "suspensions": suspensions,
-        "mouvements": sorted(b.movements, key=lambda m: m["dateValeur"]),
+        "mouvements": [movement for _, movement in movements],
         "solde": solde,
     }
 
@@ -190,7 +242,7 @@ def generate(count: int, seed: int = 2007, as_of: dt.date | None = None,
              scenario_for: Callable[[int], str] | None = None) -> Iterator[dict[str, Any]]:
     """`count` licences in registry format, the same for the same seed and date."""
     as_of = as_of or dt.date.today()
-    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
+    rng = random.Random(seed)  # noqa: S311 (demo data, not a secret)
     pick = scenario_for or (lambda i: SCENARIOS[i % len(SCENARIOS)])
     for index in range(count):
         yield _licence(rng, index, as_of, pick(index))
