@@ -1,0 +1,34 @@
+"""The Télépoints compatibility layer: the legacy SOAP contract, the old web pages and the
+confidential codes, translated onto the modern service. `init_app` installs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from modern.db import db
+from modern.settings import Settings
+from modern.throttling import throttling
+from telepoints_compat import notice, web
+from telepoints_compat.codes.cli import codes
+from telepoints_compat.codes.keys import KeyRing, instance_keys
+from telepoints_compat.codes.proof import CodeHolderProof
+from telepoints_compat.codes.services import CodeService
+from telepoints_compat.context import EXTENSION, Clock, Compat
+from telepoints_compat.soap import views as soap_views
+
+
+def init_app(app: Flask, settings: Settings) -> Compat:
+    keys = settings.code_keys or instance_keys(Path(app.instance_path))
+    clock = Clock()
+    service = CodeService(KeyRing(keys), validity_days=settings.code_validity_days, clock=clock)
+    bundle = Compat(settings=settings, codes=service, clock=clock,
+                    proof=CodeHolderProof(service, lambda: db.session(), throttling),
+                    notice=notice.build_notice(settings))
+    app.extensions[EXTENSION] = bundle
+    notice.init_app(app, bundle.notice)
+    app.register_blueprint(soap_views.blueprint)
+    app.register_blueprint(web.blueprint)
+    app.cli.add_command(codes)
+    return bundle

@@ -1,0 +1,158 @@
+"""SOAP throughput: `ConsulterSolde` with valid credentials against `GET /healthz`, same run.
+
+    .venv/bin/python bench/soap_wrk.py                      # SQLite, counters in the database
+    .venv/bin/python bench/soap_wrk.py --redis redis://127.0.0.1:6379/2
+    .venv/bin/python bench/soap_wrk.py --database postgresql+psycopg://root@127.0.0.1/bench_x
+
+Starts gunicorn (2 workers) on a loopback port against a temporary database holding the
+registry sample and one issued code, then runs wrk (Debian package) against both endpoints in
+turn, `--rounds` times each, 16 connections. Every SOAP answer is checked to be a 200 (a
+refused or failed call would flatter the figures). Prints requests/s and the 99th percentile of
+each, and the ratio. Targets: ratio at least 0.6, SOAP p99 under 25 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT.parent / "shared" / "contracts" / "samples" / "registry-extract.jsonl"
+NUMERO = "991091010000"
+ENVELOPE = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:tel="urn:fr:interieur:telepoints:v1"><soapenv:Body><tel:ConsulterSolde>'
+    "<tel:numeroDossier>{numero}</tel:numeroDossier>"
+    "<tel:codeConfidentiel>{code}</tel:codeConfidentiel>"
+    "</tel:ConsulterSolde></soapenv:Body></soapenv:Envelope>")
+LUA = """wrk.method = "POST"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
+wrk.headers["SOAPAction"] = '"urn:fr:interieur:telepoints:v1#ConsulterSolde"'
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def flask(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run([sys.executable, "-m", "flask", *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    """Both workers answer (the port opens before the workers have loaded the app)."""
+    answered = 0
+    deadline = time.monotonic() + 120
+    while answered < 20:
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("gunicorn did not start")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                answered += response.status == 200
+        except OSError:
+            time.sleep(0.2)
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None) -> tuple[float, float, int]:
+    """(requests/s, p99 in ms, count of non-2xx answers)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return rate, p99, int(errors.group(1)) if errors else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--redis", default="", help="REDIS_URL for the counters")
+    parser.add_argument("--database", default="", help="DATABASE_URL (default: SQLite)")
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    if not SAMPLE.exists():
+        raise SystemExit(f"the registry sample is missing: {SAMPLE}")
+
+    with tempfile.TemporaryDirectory(prefix="soap-bench-") as folder:
+        work = Path(folder)
+        env = {**os.environ, "FLASK_APP": "wsgi", "INSTANCE_PATH": str(work / "instance"),
+               "DATABASE_URL": options.database or f"sqlite:///{work / 'bench.db'}",
+               "ENVIRONMENT": "test", "LOG_LEVEL": "INFO",
+               # The rate limit counts every request as usual, with a ceiling wrk cannot reach.
+               "RATE_LIMIT_PER_MINUTE": "1000000"}
+        env.pop("REDIS_URL", None)
+        if options.redis:
+            env.update(REDIS_URL=options.redis, REDIS_KEY_PREFIX=f"bench:{os.getpid()}:")
+        flask(["db", "upgrade"], env)
+        flask(["registry", "import", str(SAMPLE)], env)
+        code = flask(["codes", "issue", NUMERO], env).split("confidential code ")[1].split()[0]
+        script = work / "soap.lua"
+        script.write_text(LUA.format(body=ENVELOPE.format(numero=NUMERO, code=code)))
+
+        port = free_port()
+        # The project's gunicorn settings, but no periodic worker restart (`max_requests`):
+        # a worker booting in the middle of a run would be measured instead of the endpoint.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+             "--workers", "2", "--bind", f"127.0.0.1:{port}", "--max-requests", "0",
+             "wsgi:create_app()"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_ready(f"{base}/healthz", server)
+            wrk(f"{base}/healthz", 2, options.connections, None)  # warm-up
+            wrk(f"{base}/telepoints/ws", 2, options.connections, script)
+            health: list[tuple[float, float, int]] = []
+            soap: list[tuple[float, float, int]] = []
+            for _ in range(options.rounds):
+                health.append(wrk(f"{base}/healthz", options.seconds, options.connections, None))
+                soap.append(wrk(f"{base}/telepoints/ws", options.seconds, options.connections,
+                                script))
+        finally:
+            server.terminate()
+            server.wait(20)
+
+    failed = sum(errors for _rate, _p99, errors in soap)
+    if failed:
+        raise SystemExit(f"{failed} SOAP answers were not 200: the figures are meaningless")
+    health_rate = statistics.mean(rate for rate, _p99, _e in health)
+    soap_rate = statistics.mean(rate for rate, _p99, _e in soap)
+    health_p99 = max(p99 for _rate, p99, _e in health)
+    soap_p99 = max(p99 for _rate, p99, _e in soap)
+    ratio = soap_rate / health_rate
+    store = "Redis" if options.redis else "database"
+    print(f"gunicorn 2 workers, wrk {options.connections} connections, "
+          f"{options.rounds} x {options.seconds} s each, counters in the {store}")
+    print(f"GET /healthz            {health_rate:9.0f} req/s   p99 {health_p99:6.2f} ms")
+    print(f"SOAP ConsulterSolde     {soap_rate:9.0f} req/s   p99 {soap_p99:6.2f} ms")
+    print(f"ratio SOAP / health     {ratio:9.2f}   (target >= 0.60: "
+          f"{'met' if ratio >= 0.6 else 'NOT met'}; "
+          f"p99 target < 25 ms: {'met' if soap_p99 < 25 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

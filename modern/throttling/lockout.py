@@ -1,0 +1,115 @@
+"""Brute-force protection per file number, shared by every way in (SOAP, the legacy web form,
+the modern claim flow): consecutive failures are counted per file number whatever the entry
+point, and from the `threshold`-th one the file is locked, for `base` seconds and then twice
+as long at each further failure, up to `maximum` (exponential back-off). A success clears the
+count. While a file is locked its code is not even checked.
+
+The count is kept for any file number, known or not, so a lock tells nothing about whether a
+file exists. The owner of a locked file is not shut out for good: the lock lapses on its own,
+and the modern service offers other ways in (FranceConnect).
+
+The count goes up after the code was checked and found wrong: concurrent guesses on one file
+that all pass the lock check before the first failure is recorded each get checked. That
+window is one code check (a keyed hash, microseconds) plus two counter round trips; the
+per-address rate limit bounds how many requests one client can have in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from modern.logs import mask_numero
+from modern.metrics import LOCKOUTS
+from modern.throttling.store import CounterStore
+
+log = logging.getLogger(__name__)
+
+# Consecutive failures are remembered this long after the last one.
+FAILURE_MEMORY_SECONDS = 90 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class LockState:
+    failures: int
+    locked_until: dt.datetime | None  # UTC, None when not locked
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+class Lockout:
+    def __init__(self, store: CounterStore, *, threshold: int = 5, base_seconds: int = 900,
+                 max_seconds: int = 86400, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.threshold = threshold
+        self.base_seconds = base_seconds
+        self.max_seconds = max_seconds
+        self.clock = clock
+
+    @staticmethod
+    def _keys(numero: str) -> tuple[str, str]:
+        return f"lock:fail:{numero}", f"lock:until:{numero}"
+
+    def duration(self, failures: int) -> int:
+        """Seconds of lock after `failures` consecutive failures (0 below the threshold)."""
+        if failures < self.threshold:
+            return 0
+        return min(self.base_seconds * 2 ** min(failures - self.threshold, 30), self.max_seconds)
+
+    def keys(self, numero: str) -> tuple[str, str]:
+        return self._keys(numero)
+
+    def state(self, numero: str) -> LockState:
+        failures, until = self.store.get_many(self._keys(numero))
+        return self.state_from(failures, until)
+
+    def state_from(self, failures: int | None, until: int | None) -> LockState:
+        """The state from the two counters `keys()` names, read by the caller."""
+        locked_until = None
+        if until is not None and until > self.clock():
+            locked_until = dt.datetime.fromtimestamp(until, dt.UTC)
+        return LockState(failures or 0, locked_until)
+
+    def record_failure(self, numero: str, *, channel: str) -> LockState:
+        fail_key, until_key = self._keys(numero)
+        failures = self.store.increment(fail_key, FAILURE_MEMORY_SECONDS, refresh=True)
+        seconds = self.duration(failures)
+        if not seconds:
+            return LockState(failures, None)
+        until = math.ceil(self.clock() + seconds)
+        self.store.put(until_key, until, seconds)
+        log.warning("file locked", extra={"event": "lockout", "numero": mask_numero(numero),
+                                          "channel": channel, "failures": failures,
+                                          "lock_seconds": seconds})
+        LOCKOUTS.labels(channel).inc()
+        return LockState(failures, dt.datetime.fromtimestamp(until, dt.UTC))
+
+    def record_success(self, numero: str, state: LockState | None = None) -> None:
+        """Clears the count; skips the write when `state` (read before) shows nothing to clear."""
+        if state is not None and state.failures == 0 and not state.locked:
+            return
+        self.store.delete(*self._keys(numero))
+
+    def set_state(self, numero: str, failures: int, locked_until: dt.datetime | None) -> None:
+        """Carries over a count and a lock from elsewhere (the legacy export)."""
+        fail_key, until_key = self._keys(numero)
+        if failures > 0:
+            self.store.put(fail_key, failures, FAILURE_MEMORY_SECONDS)
+        else:
+            self.store.delete(fail_key)
+        remaining = (locked_until.timestamp() - self.clock()) if locked_until else 0
+        if remaining > 0 and locked_until is not None:
+            self.store.put(until_key, math.ceil(locked_until.timestamp()), remaining)
+        else:
+            self.store.delete(until_key)
+
+    def unlock(self, numero: str) -> None:
+        """An agent's decision: forget the count and the lock."""
+        self.store.delete(*self._keys(numero))
+        log.warning("file unlocked", extra={"event": "unlock", "numero": mask_numero(numero)})

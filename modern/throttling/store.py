@@ -1,0 +1,286 @@
+"""Counters shared by every worker and host: the small store behind lockouts and rate limits.
+
+Two implementations of one interface. With `REDIS_URL` set, Redis holds the counters (atomic
+INCR, expiry by Redis itself). Without it, the database does (an upsert that returns the new
+value, atomic on SQLite and PostgreSQL alike), on its own short transactions so that a counter
+is visible to the other workers at once and survives the rollback of the request's own work.
+
+When the store cannot be reached the operation raises `StoreUnavailable` and callers refuse
+the request (fail closed: SERVICE_INDISPONIBLE): falling back to another store would start
+from empty counters, that is unlock every locked file, which is failing open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
+
+import redis
+from sqlalchemy import BigInteger, Float, String, bindparam, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from modern.db import db
+
+
+class StoreUnavailable(RuntimeError):
+    """The counter store did not answer: refuse the request rather than guess."""
+
+
+class CounterStore(Protocol):
+    def increment(self, key: str, ttl: float, *, refresh: bool = False) -> int:
+        """Adds one to the counter and returns its new value. An absent or expired counter
+        starts at 1 and expires `ttl` seconds later; an existing one keeps its expiry unless
+        `refresh` asks to push it `ttl` seconds from now."""
+
+    def get_many(self, keys: Sequence[str]) -> list[int | None]:
+        """The live values of `keys`, None where absent or expired."""
+
+    def increment_and_get(self, key: str, ttl: float,
+                          keys: Sequence[str]) -> tuple[int, list[int | None]]:
+        """`increment(key, ttl)` and `get_many(keys)` in one round trip (the hot path of every
+        legacy request: the rate limit and the lock state of the file)."""
+
+    def put(self, key: str, value: int, ttl: float) -> None:
+        """Sets the counter to `value`, expiring `ttl` seconds from now."""
+
+    def delete(self, *keys: str) -> None:
+        """Forgets the counters."""
+
+
+class ThrottleCounter(db.Model):  # type: ignore[name-defined]
+    """The database store's counters. `expires_at` is a Unix time: a row past it counts as
+    absent and is purged from time to time."""
+
+    __tablename__ = "throttle_counter"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+_counters = ThrottleCounter.__table__
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (positional style), or None
+    defaults: dict[str, Any]  # values SQLAlchemy bound itself (literals)
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        return tuple(merged[name] for name in self.order) if self.order else merged
+
+
+def _compiled(dialect: Dialect) -> dict[str, _Compiled]:
+    """The store's statements, written once with SQLAlchemy and compiled once per dialect.
+    They run on the driver's own cursor: every legacy request runs one transaction of them,
+    and SQLAlchemy's per-execution machinery cost more than the statements themselves."""
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    table = _counters
+    expired = table.c.expires_at <= bindparam("now")
+    fresh = insert(table).values(key=bindparam("key"), value=1, expires_at=bindparam("fresh"))
+    statements: dict[str, Any] = {}
+    for refresh in (False, True):
+        statements[f"increment{refresh}"] = fresh.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"value": case((expired, 1), else_=table.c.value + 1),
+                  "expires_at": bindparam("fresh") if refresh else case(
+                      (expired, bindparam("fresh")), else_=table.c.expires_at)},
+        ).returning(table.c.value)
+    put = insert(table).values(key=bindparam("key"), value=bindparam("value"),
+                               expires_at=bindparam("fresh"))
+    statements["put"] = put.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"value": put.excluded.value, "expires_at": put.excluded.expires_at})
+    # Lists of keys: one statement per length (1 to 2 in practice), keys bound as k0, k1…
+    for count in range(1, _MAX_KEYS + 1):
+        keys: list[Any] = [bindparam(f"k{index}") for index in range(count)]
+        statements[f"get{count}"] = select(table.c.key, table.c.value).where(
+            table.c.key.in_(keys), table.c.expires_at > bindparam("now"))
+        statements[f"delete{count}"] = delete(table).where(table.c.key.in_(keys))
+    statements["purge"] = delete(table).where(table.c.expires_at <= bindparam("now"))
+    result = {}
+    for name, statement in statements.items():
+        compiled = statement.compile(dialect=dialect)
+        result[name] = _Compiled(
+            str(compiled), tuple(compiled.positiontup) if compiled.positional else None,
+            dict(compiled.params))
+    return result
+
+
+_MAX_KEYS = 4
+
+
+def _keyed(name: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    if not 1 <= len(keys) <= _MAX_KEYS:
+        raise ValueError(f"1 to {_MAX_KEYS} keys at a time")
+    return f"{name}{len(keys)}", {f"k{index}": key for index, key in enumerate(keys)}
+
+
+class _WriterQueue:
+    """SQLite has one writer at a time, and a connection that finds the database locked
+    polls for it, sleeping 1 ms, then 2, 5, 10 ms and more: under two busy workers those sleeps,
+    not the writes, set the pace. The processes of one installation (they share the file)
+    therefore queue their counter writes on an OS lock beside the database, which hands over
+    the moment it is released. Other databases need none of this."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def turn(self, engine: Engine) -> Iterator[None]:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:":
+            yield
+            return
+        descriptor = self._files.get(database)
+        if descriptor is None:
+            descriptor = os.open(f"{database}.counters.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._files[database] = descriptor
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+class DatabaseCounterStore:
+    PURGE_EVERY = 500  # increments between two purges of expired rows, per process
+
+    def __init__(self, engine: Callable[[], Engine],
+                 clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self.clock = clock
+        self._since_purge = 0
+        self._built: dict[str, dict[str, _Compiled]] = {}
+        self._writers = _WriterQueue()
+
+    def _run(self, *steps: tuple[str, dict[str, Any]], write: bool) -> list[Any]:
+        """Runs the named statements on one connection, in one transaction when writing."""
+        engine = self._engine()
+        statements = self._built.get(engine.dialect.name)
+        if statements is None:
+            statements = self._built[engine.dialect.name] = _compiled(engine.dialect)
+        failure: tuple[type[BaseException], ...] = (SQLAlchemyError,
+                                                    engine.dialect.loaded_dbapi.Error)
+        results: list[Any] = []
+        try:
+            with self._writers.turn(engine) if write else contextlib.nullcontext():
+                connection = engine.raw_connection()
+                try:
+                    cursor = connection.cursor()
+                    for name, values in steps:
+                        statement = statements[name]
+                        cursor.execute(statement.sql, statement.parameters(values))
+                        results.append(cursor.fetchall() if cursor.description else None)
+                        if name.startswith("increment"):
+                            self._since_purge += 1
+                            if self._since_purge >= self.PURGE_EVERY:
+                                self._since_purge = 0
+                                purge = statements["purge"]
+                                cursor.execute(purge.sql, purge.parameters(
+                                    {"now": values["now"]}))
+                    cursor.close()
+                    connection.commit()
+                finally:
+                    connection.close()
+        except failure as exc:
+            raise StoreUnavailable("the counter table did not answer") from exc
+        return results
+
+    def increment(self, key: str, ttl: float, *, refresh: bool = False) -> int:
+        now = self.clock()
+        [rows] = self._run((f"increment{refresh}", {"key": key, "now": now, "fresh": now + ttl}),
+                           write=True)
+        return int(rows[0][0])
+
+    def get_many(self, keys: Sequence[str]) -> list[int | None]:
+        name, bound = _keyed("get", keys)
+        [rows] = self._run((name, {**bound, "now": self.clock()}), write=False)
+        found = {key: int(value) for key, value in rows}
+        return [found.get(key) for key in keys]
+
+    def increment_and_get(self, key: str, ttl: float,
+                          keys: Sequence[str]) -> tuple[int, list[int | None]]:
+        now = self.clock()
+        name, bound = _keyed("get", keys)
+        counted, rows = self._run(("incrementFalse", {"key": key, "now": now, "fresh": now + ttl}),
+                                  (name, {**bound, "now": now}), write=True)
+        found = {key: int(value) for key, value in rows}
+        return int(counted[0][0]), [found.get(key) for key in keys]
+
+    def put(self, key: str, value: int, ttl: float) -> None:
+        self._run(("put", {"key": key, "value": value, "fresh": self.clock() + ttl}), write=True)
+
+    def delete(self, *keys: str) -> None:
+        self._run(_keyed("delete", keys), write=True)
+
+
+# INCR and its expiry in one atomic step: a crash between the two cannot leave an immortal key.
+_INCREMENT = """
+local value = redis.call('INCR', KEYS[1])
+if value == 1 or ARGV[2] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value
+"""
+
+
+class RedisCounterStore:
+    def __init__(self, client: redis.Redis, prefix: str = "") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._increment = client.register_script(_INCREMENT)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "") -> RedisCounterStore:
+        # Short timeouts: a stalled Redis must turn into a quick refusal, not a hung worker.
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                      health_check_interval=30)
+        return cls(client, prefix)
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    def increment(self, key: str, ttl: float, *, refresh: bool = False) -> int:
+        try:
+            return int(self._increment(keys=[self._key(key)],
+                                       args=[max(int(ttl * 1000), 1), "1" if refresh else "0"]))
+        except redis.RedisError as exc:
+            raise StoreUnavailable("Redis did not answer") from exc
+
+    def get_many(self, keys: Sequence[str]) -> list[int | None]:
+        try:
+            values = self.client.mget([self._key(key) for key in keys])
+        except redis.RedisError as exc:
+            raise StoreUnavailable("Redis did not answer") from exc
+        return [None if value is None else int(value) for value in values]
+
+    def increment_and_get(self, key: str, ttl: float,
+                          keys: Sequence[str]) -> tuple[int, list[int | None]]:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            self._increment(keys=[self._key(key)], args=[max(int(ttl * 1000), 1), "0"],
+                            client=pipe)
+            pipe.mget([self._key(name) for name in keys])
+            counted, values = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreUnavailable("Redis did not answer") from exc
+        return int(counted), [None if value is None else int(value) for value in values]
+
+    def put(self, key: str, value: int, ttl: float) -> None:
+        try:
+            self.client.set(self._key(key), value, px=max(int(ttl * 1000), 1))
+        except redis.RedisError as exc:
+            raise StoreUnavailable("Redis did not answer") from exc
+
+    def delete(self, *keys: str) -> None:
+        try:
+            self.client.delete(*(self._key(key) for key in keys))
+        except redis.RedisError as exc:
+            raise StoreUnavailable("Redis did not answer") from exc

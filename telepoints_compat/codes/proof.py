@@ -1,0 +1,84 @@
+"""The compatibility layer's answer to `modern.holder_proof.HolderProof`: a confidential code
+checked under the shared lockout. The SOAP endpoint and the legacy web form use it too, so
+every way in counts failures the same way for one file number."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from modern.holder_proof import Channel, ProofOutcome, ProofResult
+from modern.licences.record import NUMERO_DOSSIER, normalise_numero
+from modern.logs import mask_numero
+from modern.throttling import LockState, Throttling
+from telepoints_compat import legacy_fallback
+from telepoints_compat.codes.services import CodeService
+from telepoints_compat.legacy_fallback import FallbackOutcome
+
+log = logging.getLogger("telepoints.auth")
+
+
+class CodeHolderProof:
+    def __init__(self, codes: CodeService, session: Callable[[], Session],
+                 throttling: Callable[[], Throttling]) -> None:
+        self.codes = codes
+        self.session = session
+        self.throttling = throttling
+
+    def verify(self, numero: str, code: str, channel: Channel, *,
+               lock_state: LockState | None = None) -> ProofResult:
+        """`lock_state`: the file's lock state when the caller has just read it (the SOAP
+        endpoint reads it with the rate limit, in one round trip)."""
+        numero = normalise_numero(numero)
+        if not NUMERO_DOSSIER.fullmatch(numero):
+            # Not a file number at all (a typo on the web form): nothing to count against.
+            self._event(channel, numero, ProofOutcome.INVALID)
+            return ProofResult(ProofOutcome.INVALID, numero)
+        lockout = self.throttling().lockout
+        state = lock_state or lockout.state(numero)
+        if state.locked:
+            self._event(channel, numero, ProofOutcome.LOCKED)
+            return ProofResult(ProofOutcome.LOCKED, numero, state.locked_until)
+        session = self.session()
+        check = self.codes.check(session, numero, code, modern=channel is Channel.MODERN_WEB)
+        if check.outcome == "ok" and check.matched is not None:
+            # The counters first, then our own writes: on SQLite the counter store writes on
+            # its own connection and must not wait behind this session's open write.
+            lockout.record_success(numero, state)
+            self.codes.after_success(session, check.matched, code)
+            self._event(channel, numero, ProofOutcome.OK)
+            return ProofResult(ProofOutcome.OK, numero)
+        if channel is not Channel.MODERN_WEB and (fallback := legacy_fallback.installed()):
+            # Not proved here: a file not migrated yet is the legacy backend's to judge, and
+            # is migrated on success (lazy migration, see legacy_fallback.py).
+            legacy = fallback.verify(numero, code)
+            if legacy.outcome is FallbackOutcome.VERIFIED:
+                lockout.record_success(numero, state)
+                self._event(channel, numero, ProofOutcome.OK)
+                return ProofResult(ProofOutcome.OK, numero)
+            if legacy.outcome is FallbackOutcome.LOCKED:
+                self._event(channel, numero, ProofOutcome.LOCKED)
+                return ProofResult(ProofOutcome.LOCKED, numero, legacy.locked_until)
+        # An expired code counts as a failure too: otherwise an old code could be replayed
+        # to clear the count between guesses.
+        after = lockout.record_failure(numero, channel=channel.value)
+        if after.locked:
+            outcome = ProofOutcome.LOCKED
+        elif check.outcome == "expired":
+            outcome = ProofOutcome.EXPIRED
+        else:
+            outcome = ProofOutcome.INVALID
+        self._event(channel, numero, outcome)
+        return ProofResult(outcome, numero, after.locked_until)
+
+    def retire_for_modern_web(self, numero: str) -> None:
+        self.codes.retire_for_modern(self.session(), normalise_numero(numero))
+
+    @staticmethod
+    def _event(channel: Channel, numero: str, outcome: ProofOutcome) -> None:
+        """One structured event per attempt (never the code, never the whole number)."""
+        log.info("authentication attempt", extra={
+            "event": "auth_attempt", "channel": channel.value, "outcome": outcome.value,
+            "numero": mask_numero(numero)})

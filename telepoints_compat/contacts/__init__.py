@@ -1,0 +1,1 @@
+"""Where a new confidential code is sent: the holder's mobile number or postal address."""

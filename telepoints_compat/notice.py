@@ -1,0 +1,65 @@
+"""The migration notice: where the new service is and when Télépoints closes.
+
+Every legacy response carries it: the `AvisMigration` SOAP header, and on every response under
+/telepoints the HTTP `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers, with a `Link` to
+the new service. The closing date is the last day of service: from midnight (Paris time) after
+it, every legacy operation answers SERVICE_CLOS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, request
+from werkzeug.http import http_date
+
+from modern.settings import Settings
+
+PARIS = ZoneInfo("Europe/Paris")
+PREFIX = "/telepoints"
+
+
+@dataclass
+class Notice:
+    message: str
+    url: str
+    last_day: dt.date
+    deprecated_since: dt.date
+
+    @functools.cached_property
+    def closes_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(0), PARIS)
+
+    def closed(self, now: dt.datetime) -> bool:
+        return now >= self.closes_at
+
+    def headers(self) -> dict[str, str]:
+        deprecated = dt.datetime.combine(self.deprecated_since, dt.time(0), PARIS)
+        return {
+            "Deprecation": f"@{int(deprecated.timestamp())}",
+            "Sunset": http_date(self.closes_at),
+            "Link": f'<{self.url}>; rel="deprecation"; type="text/html"',
+        }
+
+
+def build_notice(settings: Settings) -> Notice:
+    """The notice: the configured new-service address, or else this service's public home
+    (never the request's Host header, which a client controls)."""
+    return Notice(message=settings.migration_notice,
+                  url=settings.new_service_url or settings.public_url.rstrip("/") + "/",
+                  last_day=settings.telepoints_sunset_date,
+                  deprecated_since=settings.telepoints_deprecation_date)
+
+
+def init_app(app: Flask, notice: Notice) -> None:
+    headers = notice.headers()
+
+    @app.after_request
+    def _deprecation_headers(response: Response) -> Response:
+        # Every response under /telepoints, errors included (not only the blueprints' own).
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            response.headers.update(headers)
+        return response

@@ -1,0 +1,79 @@
+"""The legacy contract, read once from the checked-in WSDL (identical to the one legacy
+clients were generated from, `soap:address` apart, which is rewritten when served).
+
+From it come the XSD validator of request bodies and the table of operations: the body
+element that names each one, its SOAPAction and its response element.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+WSDL_PATH = Path(__file__).resolve().parent / "contract" / "telepoints-v1.wsdl"
+TNS = "urn:fr:interieur:telepoints:v1"
+NS = {
+    "wsdl": "http://schemas.xmlsoap.org/wsdl/",
+    "soap": "http://schemas.xmlsoap.org/wsdl/soap/",
+    "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+    "xs": "http://www.w3.org/2001/XMLSchema",
+}
+_ADDRESS = b'location="http://localhost/telepoints/ws"'
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    request: str  # Clark notation, {ns}name
+    response: str
+    action: str
+
+
+class Contract:
+    def __init__(self, path: Path = WSDL_PATH) -> None:
+        self.wsdl = path.read_bytes()
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        root = etree.fromstring(self.wsdl, parser)
+        schema_element = root.find("wsdl:types/xs:schema", NS)
+        if schema_element is None:
+            raise ValueError("the WSDL holds no schema")
+        self.schema = etree.XMLSchema(etree.ElementTree(copy.deepcopy(schema_element)))
+        self.operations = self._operations(root)
+        self.by_request = {operation.request: operation for operation in self.operations}
+
+    @staticmethod
+    def _operations(root: etree._Element) -> list[Operation]:
+        parts = {message.get("name"): message.find("wsdl:part", NS)
+                 for message in root.findall("wsdl:message", NS)}
+
+        def element_of(message_qname: str) -> str:
+            part = parts.get(message_qname.split(":", 1)[-1])
+            if part is None:
+                raise ValueError(f"message {message_qname} has no part")
+            return f"{{{TNS}}}{part.get('element', '').split(':', 1)[-1]}"
+
+        actions = {
+            operation.get("name"): operation.find("soap:operation", NS).get("soapAction", "")
+            for operation in root.findall("wsdl:binding/wsdl:operation", NS)
+            if operation.find("soap:operation", NS) is not None
+        }
+        operations = []
+        for operation in root.findall("wsdl:portType/wsdl:operation", NS):
+            name = operation.get("name", "")
+            input_message = operation.find("wsdl:input", NS)
+            output_message = operation.find("wsdl:output", NS)
+            if input_message is None or output_message is None:
+                continue
+            operations.append(Operation(
+                name=name, request=element_of(input_message.get("message", "")),
+                response=element_of(output_message.get("message", "")),
+                action=actions.get(name, "")))
+        return operations
+
+    def wsdl_for(self, address: str) -> bytes:
+        """The WSDL as checked in, with `soap:address` naming the address the client used."""
+        return self.wsdl.replace(_ADDRESS, b"location=" + quoteattr(address).encode())

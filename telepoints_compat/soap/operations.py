@@ -1,0 +1,127 @@
+"""The contract's three operations: the validated request element in, the response element
+out. Each reads its fields, calls the transport-free services of the compatibility layer, and
+builds the answer the contract describes; refusals are raised as `TelepointsError`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from lxml import etree
+
+from modern.db import db
+from modern.holder_proof import Channel
+from modern.messaging import messenger
+from modern.throttling import LockState, throttling
+from telepoints_compat import consultation
+from telepoints_compat.context import compat
+from telepoints_compat.soap.contract import TNS
+
+Handler = Callable[[etree._Element, LockState | None], etree._Element]
+NSMAP = {"tp": TNS}
+
+
+_PREFIX = len(TNS) + 2
+
+
+def _fields(request: etree._Element) -> dict[str, str]:
+    """The request's fields by local name (the XSD has vouched for their shape)."""
+    return {child.tag[_PREFIX:]: child.text or "" for child in request}
+
+
+def _root(name: str) -> etree._Element:
+    return etree.Element(f"{{{TNS}}}{name}", nsmap=NSMAP)
+
+
+def _add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{TNS}}}{name}")
+    element.text = text
+    return element
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _authenticate(request: etree._Element, lock_state: LockState | None) -> str:
+    fields = _fields(request)
+    return consultation.authenticate(compat().proof, fields["numeroDossier"],
+                                     fields["codeConfidentiel"], Channel.SOAP,
+                                     lock_state=lock_state)
+
+
+def consulter_solde(request: etree._Element, lock_state: LockState | None) -> etree._Element:
+    numero = _authenticate(request, lock_state)
+    context = compat()
+    answer = consultation.solde(
+        db.session(), numero, context.clock(),
+        course_spacing_days=context.settings.course_credit_spacing_days)
+    element = _root("ConsulterSoldeReponse")
+    _add(element, "numeroDossier", answer.numero)
+    _add(element, "solde", str(answer.solde))
+    _add(element, "etatPermis", answer.etat)
+    _add(element, "probatoire", _boolean(answer.probatoire))
+    if answer.date_fin_probatoire is not None:
+        _add(element, "dateFinProbatoire", answer.date_fin_probatoire.isoformat())
+    _add(element, "dateMiseAJour", _iso(answer.date_mise_a_jour))
+    return element
+
+
+def consulter_releve_restreint(request: etree._Element,
+                               lock_state: LockState | None) -> etree._Element:
+    numero = _authenticate(request, lock_state)
+    answer = consultation.releve(db.session(), numero, compat().clock())
+    holder = answer.titulaire
+    element = _root("ConsulterReleveRestreintReponse")
+    _add(element, "numeroDossier", answer.numero)
+    titulaire = _add(element, "titulaire")
+    _add(titulaire, "nom", holder.nom)
+    _add(titulaire, "prenoms", holder.prenoms)
+    _add(titulaire, "dateNaissance", holder.date_naissance.isoformat())
+    if holder.lieu_naissance:
+        _add(titulaire, "lieuNaissance", holder.lieu_naissance)
+    _add(element, "etatPermis", answer.etat)
+    _add(element, "droitsSuspendus", _boolean(answer.droits_suspendus))
+    if answer.suspension is not None:
+        suspension = _add(element, "suspension")
+        _add(suspension, "dateDebut", answer.suspension.date_debut.isoformat())
+        if answer.suspension.date_fin is not None:
+            _add(suspension, "dateFin", answer.suspension.date_fin.isoformat())
+    categories = _add(element, "categories")
+    for category in answer.categories:
+        item = _add(categories, "categorie")
+        _add(item, "code", category.code)
+        _add(item, "dateObtention", category.date_obtention.isoformat())
+        if category.date_fin_validite is not None:
+            _add(item, "dateFinValidite", category.date_fin_validite.isoformat())
+        for restriction in category.restrictions:
+            _add(item, "restriction", restriction)
+    _add(element, "dateEdition", _iso(answer.date_edition))
+    return element
+
+
+def demander_code_confidentiel(request: etree._Element,
+                               _lock_state: LockState | None) -> etree._Element:
+    context = compat()
+    fields = _fields(request)
+    birth = dt.date.fromisoformat(fields["dateNaissance"][:10])
+    consultation.request_new_code(
+        db.session(), context.codes, messenger(), throttling(), fields["numeroDossier"], birth,
+        daily_limit=context.settings.code_requests_per_day, now=context.clock())
+    element = _root("DemanderCodeConfidentielReponse")
+    _add(element, "demandeEnregistree", "true")
+    _add(element, "message", consultation.CODE_REQUEST_ANSWER)
+    return element
+
+
+HANDLERS: dict[str, Handler] = {
+    "ConsulterSolde": consulter_solde,
+    "ConsulterReleveRestreint": consulter_releve_restreint,
+    "DemanderCodeConfidentiel": demander_code_confidentiel,
+}
+# The operations that check a code: their file's lock state is read with the rate limit.
+CHECK_A_CODE = frozenset({"ConsulterSolde", "ConsulterReleveRestreint"})
