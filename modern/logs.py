@@ -90,7 +90,9 @@ def init_app(app: Flask) -> None:
             response.headers[REQUEST_ID_HEADER] = request_id
             access.info("request", extra={
                 "method": request.method,
-                "path": request.path,
+                # The route pattern, not the path: paths carry file numbers and one-time
+                # tokens, which must not reach the logs.
+                "route": request.url_rule.rule if request.url_rule else "unmatched",
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
             })

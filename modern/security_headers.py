@@ -4,24 +4,40 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "script-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP_EXTENSION = "content_security_policy"
+
+
+def policy(form_targets: tuple[str, ...] = ()) -> str:
+    """`form_targets`: other origins a form may lead to, by a redirect included (the
+    FranceConnect sign-in and sign-out buttons post to us, and we redirect there)."""
+    return "; ".join([
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        " ".join(("form-action 'self'", *form_targets)),
+        "frame-ancestors 'none'",
+    ])
+
+
+CONTENT_SECURITY_POLICY = policy()
+
+
+def allow_form_target(app: Flask, origin: str) -> None:
+    current = app.extensions.get(CSP_EXTENSION + ".targets", ())
+    app.extensions[CSP_EXTENSION + ".targets"] = targets = (*current, origin)
+    app.extensions[CSP_EXTENSION] = policy(targets)
 
 
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy",
+                           app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY))
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,0 +1,69 @@
+"""Who is signed in, for views and templates: `current_account()`, `login_required`.
+
+The session holds `_auth = {"account": id, "method": "password" | "franceconnect", "at": …}`
+and, after a FranceConnect sign-in, the ID token for the logout. Other packages use these
+helpers (for instance to keep a document to FranceConnect sessions, as Mes Points Permis
+does for the full record).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import g, redirect, request, session, url_for
+
+from modern.accounts.models import Account
+from modern.accounts.sessions import AUTH_KEY
+from modern.db import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+METHOD_PASSWORD = "password"  # noqa: S105 - the sign-in method, not a secret
+METHOD_FRANCECONNECT = "franceconnect"
+
+
+def start(account: Account, method: str, **extra: Any) -> None:
+    """Signs `account` in: a new session (new id, nothing of the anonymous one kept)."""
+    session.clear()
+    session[AUTH_KEY] = {"account": account.id, "method": method, "at": time.time(), **extra}
+    g.pop("current_account", None)
+
+
+def auth() -> dict[str, Any] | None:
+    value = session.get(AUTH_KEY)
+    return value if isinstance(value, dict) else None
+
+
+def auth_method() -> str | None:
+    value = auth()
+    return str(value.get("method")) if value else None
+
+
+def current_account() -> Account | None:
+    if "current_account" not in g:
+        value = auth()
+        account_id = value.get("account") if value else None
+        g.current_account = db.session.get(Account, account_id) \
+            if isinstance(account_id, int) else None
+    return cast(Account | None, g.current_account)
+
+
+def safe_next(value: str | None) -> str | None:
+    """A path of this site to go back to after sign-in; anything else is dropped."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value \
+            or any(ord(c) < 32 for c in value):
+        return None
+    return value
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            return redirect(url_for("accounts.sign_in_form", suivant=request.full_path
+                                    if request.query_string else request.path), 303)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,120 @@
+"""The account forms (WTForms through Flask-WTF: each carries its CSRF token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.meta import DefaultMeta
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from modern.accounts import passwords
+
+# Checked for the account pages only (their blueprint calls `csrf.protect()`): the legacy
+# SOAP endpoint takes no browser form, and the old web pages carry their own token.
+csrf = CSRFProtect()
+REQUIRED = "Ce champ est obligatoire."
+EMAIL = Email(message="Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
+              check_deliverability=False, granular_message=False)
+
+
+class Form(FlaskForm):
+    """WTForms's own messages in French (its bundled translations, not Flask-Babel's)."""
+
+    class Meta(DefaultMeta):
+        locales = ("fr_FR", "fr")
+
+        def get_translations(self, form: Any) -> Any:
+            return DefaultMeta.get_translations(self, form)
+
+
+class ActionForm(Form):
+    """A button that changes something (sign-out, FranceConnect, confirmation): CSRF only."""
+
+
+class SignInForm(Form):
+    email = EmailField("Adresse électronique", [DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField("Mot de passe", [DataRequired(REQUIRED), Length(max=1024)])
+
+
+class NewPasswordMixin:
+    password: PasswordField
+
+    def check_password(self, *context: str) -> bool:
+        found = passwords.problems(self.password.data or "", context)
+        if found:
+            self.password.errors = [*self.password.errors, *found]
+        return not found
+
+
+class SignUpForm(Form, NewPasswordMixin):
+    numero = StringField("Numéro de dossier", [DataRequired(REQUIRED), Length(max=40)])
+    preuve = RadioField("Comment prouvez-vous que ce dossier est le vôtre ?", choices=[
+        SelectChoice("identite", "Avec mon identité, telle qu'elle figure sur mon permis"),
+        SelectChoice("code", "Avec le code confidentiel Télépoints reçu par courrier ou par "
+                     "SMS"),
+    ], default="identite", validators=[InputRequired(REQUIRED)])
+    nom = StringField("Nom de naissance", [Optional(), Length(max=100)])
+    prenoms = StringField("Prénoms", [Optional(), Length(max=200)])
+    date_naissance = DateField("Date de naissance", [Optional()], format="%Y-%m-%d")
+    code = PasswordField("Code confidentiel Télépoints", [Optional(), Length(max=40)])
+    email = EmailField("Adresse électronique", [DataRequired(REQUIRED), Length(max=254), EMAIL])
+    password = PasswordField("Mot de passe", [DataRequired(REQUIRED), Length(max=1024)])
+    cgu = BooleanField("J'accepte les conditions générales d'utilisation du service",
+                       [DataRequired("Vous devez accepter les conditions d'utilisation.")])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self.preuve.data == "code":
+            if not self.code.data:
+                self.code.errors = [*self.code.errors, REQUIRED]
+                valid = False
+        else:
+            for field in (self.nom, self.prenoms):
+                if not (field.data or "").strip():
+                    field.errors = [*field.errors, REQUIRED]
+                    valid = False
+            if self.date_naissance.data is None and not self.date_naissance.errors:
+                self.date_naissance.errors = [
+                    "Indiquez votre date de naissance."]
+                valid = False
+        if self.password.data:
+            valid = self.check_password(self.nom.data or "", self.prenoms.data or "",
+                                        self.email.data or "", self.numero.data or "") \
+                and valid
+        return valid
+
+
+class ActivationForm(Form, NewPasswordMixin):
+    email = EmailField("Adresse électronique", [DataRequired(REQUIRED), Length(max=254), EMAIL])
+    password = PasswordField("Mot de passe", [DataRequired(REQUIRED), Length(max=1024)])
+    cgu = BooleanField("J'accepte les conditions générales d'utilisation du service",
+                       [DataRequired("Vous devez accepter les conditions d'utilisation.")])
+
+    def validate_with(self, *context: str) -> bool:
+        valid = bool(self.validate())
+        if self.password.data:
+            valid = self.check_password(self.email.data or "", *context) and valid
+        return valid
+
+
+class ResetRequestForm(Form):
+    email = EmailField("Adresse électronique", [DataRequired(REQUIRED), Length(max=254), EMAIL])
+
+
+class ResetForm(Form, NewPasswordMixin):
+    password = PasswordField("Nouveau mot de passe", [DataRequired(REQUIRED),
+                                                       Length(max=1024)])
+
+    def validate_with(self, *context: str) -> bool:
+        valid = bool(self.validate())
+        if self.password.data:
+            valid = self.check_password(*context) and valid
+        return valid
+
+
+class LinkForm(Form):
+    numero = StringField("Numéro de dossier", [DataRequired(REQUIRED), Length(max=40)])

@@ -1,0 +1,579 @@
+"""The account pages under /compte, the home page and the signed-in landing.
+
+Every state-changing request is a POST carrying a CSRF token (checked for the whole
+blueprint before any view runs); GET never changes anything, which is why a link from an
+e-mail (confirmation) opens a page with a button rather than acting at once. Entry points
+commit; services flush.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as BaseResponse
+
+from adapters.franceconnect import (
+    FranceConnectError,
+    ProviderRefused,
+    ProviderUnavailable,
+    new_nonce,
+    new_state,
+    same_secret,
+)
+from modern import tokens
+from modern.accounts import access, franceconnect, services
+from modern.accounts.forms import (
+    ActionForm,
+    ActivationForm,
+    LinkForm,
+    ResetForm,
+    ResetRequestForm,
+    SignInForm,
+    SignUpForm,
+    csrf,
+)
+from modern.accounts.services import (
+    LinkOutcome,
+    Links,
+    PivotIdentity,
+    SignInOutcome,
+    SignUp,
+)
+from modern.accounts.sessions import ServerSessionInterface, SessionStoreUnavailable
+from modern.db import db
+from modern.licences.models import Licence
+from modern.settings import Settings
+from modern.throttling import StoreUnavailable, client_address, throttling
+
+log = logging.getLogger("modern.accounts")
+blueprint = Blueprint("accounts", __name__, url_prefix="/compte")
+home = Blueprint("home", __name__)
+
+FC_FLOW = "_fc_flow"  # {"state", "nonce", "at", "next"} between the button and the callback
+FC_LINK = "_fc_link"  # the FranceConnect identity waiting for its file number
+FC_LOGOUT = "_fc_logout"  # {"state", "at"} between our sign-out and FranceConnect's return
+FLOW_SECONDS = 10 * 60
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+F = TypeVar("F", bound=Callable[..., Any])
+
+SIGN_IN_FAILED = ("Adresse électronique ou mot de passe incorrect, ou trop de tentatives "
+                  "récentes. Réessayez dans quelques minutes, réinitialisez votre mot de "
+                  "passe ou connectez-vous avec FranceConnect.")
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+def _links() -> Links:
+    base = _settings().public_url.rstrip("/")
+    return Links(
+        confirmation=lambda token: base + url_for("accounts.confirm_form", jeton=token),
+        reset=lambda token: base + url_for("accounts.reset_form", jeton=token),
+        reset_request=lambda: base + url_for("accounts.reset_request_form"))
+
+
+def _message(title: str, text: str, status: int = 200, *, kind: str = "info",
+             actions: tuple[tuple[str, str], ...] = ()) -> tuple[str, int]:
+    return render_template("compte/message.html", title=title, text=text, kind=kind,
+                           actions=actions), status
+
+
+def guarded(view: F) -> F:
+    """The shared counters or the session store down: refuse, rather than run unguarded."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except (StoreUnavailable, SessionStoreUnavailable) as error:
+            return store_down(error)
+
+    return cast(F, wrapper)
+
+
+def _rate_limited(scope: str) -> BaseResponse | None:
+    decision = throttling().rate_limit.hit(scope, client_address())
+    if decision.allowed:
+        return None
+    body, status = _message("Trop de demandes", "Vous avez envoyé trop de demandes en peu de "
+                            "temps. Patientez une minute avant de recommencer.", 429,
+                            kind="error")
+    response = Response(body, status)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
+
+
+@blueprint.before_request
+def _csrf() -> None:
+    if request.method not in SAFE_METHODS:
+        csrf.protect()
+
+
+@blueprint.after_request
+@home.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def store_down(error: Exception) -> tuple[str, int]:
+    db.session.rollback()
+    log.error("counter or session store unavailable", extra={
+        "event": "store_down", "store": type(error).__name__})
+    return _message("Service momentanément indisponible",
+                    "Le service ne peut pas traiter votre demande pour le moment. "
+                    "Réessayez dans quelques minutes.", 503, kind="error")
+
+
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    log.warning("csrf token refused", extra={"event": "csrf_refused", "path": request.path})
+    return _message("Formulaire expiré", "Le formulaire a expiré ou n'a pas été envoyé depuis "
+                    "ce site. Rechargez la page et recommencez.", 400, kind="error")
+
+
+# -- home and landing --------------------------------------------------------------------------
+
+
+@home.get("/")
+def index() -> str:
+    return render_template("compte/accueil.html", fc_enabled=franceconnect.client() is not None,
+                           action=ActionForm())
+
+
+@home.get("/tableau-de-bord")
+@access.login_required
+def dashboard() -> str:
+    account = access.current_account()
+    assert account is not None
+    licence = db.session.get(Licence, account.numero)
+    return render_template("compte/tableau_de_bord.html", account=account,
+                           record=licence.record() if licence else None,
+                           method=access.auth_method())
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+def _after_sign_in(target: str | None = None) -> BaseResponse:
+    return redirect(access.safe_next(target) or url_for("home.dashboard"), 303)
+
+
+@blueprint.get("/connexion")
+def sign_in_form() -> BaseResponse | str:
+    if access.current_account() is not None:
+        return _after_sign_in(request.args.get("suivant"))
+    return render_template("compte/connexion.html", form=SignInForm(),
+                           fc_enabled=franceconnect.client() is not None, action=ActionForm(),
+                           suivant=access.safe_next(request.args.get("suivant")))
+
+
+@blueprint.post("/connexion")
+@guarded
+def sign_in() -> BaseResponse | str | tuple[str, int]:
+    form = SignInForm()
+    target = access.safe_next(request.args.get("suivant"))
+    context = {"form": form, "fc_enabled": franceconnect.client() is not None,
+               "action": ActionForm(), "suivant": target}
+    if not form.validate():
+        return render_template("compte/connexion.html", **context)
+    if limited := _rate_limited("compte_connexion"):
+        return limited
+    result = services.sign_in(db.session(), form.email.data or "", form.password.data or "",
+                              _links())
+    db.session.commit()
+    if result.outcome is SignInOutcome.SUCCESS and result.account is not None:
+        access.start(result.account, access.METHOD_PASSWORD)
+        return _after_sign_in(target)
+    if result.outcome is SignInOutcome.UNCONFIRMED:
+        return _message("Confirmez votre adresse électronique",
+                        "Votre adresse électronique n'est pas encore confirmée. Nous venons de "
+                        f"vous envoyer un nouveau lien, valable {services.CONFIRMATION_HOURS} "
+                        "heures : ouvrez-le pour activer votre compte.")
+    form.password.data = ""
+    return render_template("compte/connexion.html", error=SIGN_IN_FAILED, **context)
+
+
+# -- sign-up and confirmation ------------------------------------------------------------------
+
+
+@blueprint.get("/creer")
+def sign_up_form() -> str:
+    form = SignUpForm()
+    if request.args.get("preuve") == "code":  # from "Vous utilisiez Télépoints ?"
+        form.preuve.data = "code"
+    return render_template("compte/creer.html", form=form,
+                           fc_enabled=franceconnect.client() is not None, action=ActionForm())
+
+
+@blueprint.post("/creer")
+@guarded
+def sign_up() -> BaseResponse | str:
+    form = SignUpForm()
+    if not form.validate():
+        return render_template("compte/creer.html", form=form, action=ActionForm(),
+                               fc_enabled=franceconnect.client() is not None)
+    if limited := _rate_limited("compte_creer"):
+        return limited
+    by_code = form.preuve.data == "code"
+    services.sign_up(db.session(), SignUp(
+        numero=form.numero.data or "", email=form.email.data or "",
+        password=form.password.data or "",
+        family_name="" if by_code else form.nom.data or "",
+        given_names="" if by_code else form.prenoms.data or "",
+        birthdate=None if by_code else form.date_naissance.data,
+        code=form.code.data or "" if by_code else ""), _links())
+    db.session.commit()
+    # The same answer whatever happened (see services): the details go by e-mail.
+    return redirect(url_for(".sign_up_sent"), 303)
+
+
+@blueprint.get("/creer/verifiez-vos-courriels")
+def sign_up_sent() -> str:
+    return render_template("compte/creer_envoye.html", hours=services.CONFIRMATION_HOURS)
+
+
+@blueprint.get("/confirmation/<jeton>")
+def confirm_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        services.check_confirmation(db.session(), jeton)
+    except tokens.TokenError as error:
+        return _invalid_link(error)
+    return render_template("compte/confirmation.html", form=ActionForm())
+
+
+@blueprint.post("/confirmation/<jeton>")
+@guarded
+def confirm(jeton: str) -> BaseResponse | tuple[str, int]:
+    try:
+        services.confirm_email(db.session(), jeton)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _invalid_link(error)
+    db.session.commit()
+    flash("Votre adresse électronique est confirmée : vous pouvez vous connecter.", "success")
+    return redirect(url_for(".sign_in_form"), 303)
+
+
+def _invalid_link(error: tokens.TokenError) -> tuple[str, int]:
+    return _message("Lien inutilisable", error.message, 400, kind="error", actions=(
+        ("Créer un compte", url_for("accounts.sign_up_form")),
+        ("Se connecter", url_for("accounts.sign_in_form"))))
+
+
+# -- arrivals from Télépoints ------------------------------------------------------------------
+
+
+@blueprint.get("/activation/<jeton>")
+def activation_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        claims = tokens.verify("activation", jeton)
+    except tokens.TokenError as error:
+        return _activation_refused(error)
+    return render_template("compte/activation.html", form=ActivationForm(),
+                           ending=claims.subject[-4:])
+
+
+@blueprint.post("/activation/<jeton>")
+@guarded
+def activate(jeton: str) -> BaseResponse | str | tuple[str, int]:
+    form = ActivationForm()
+    try:
+        claims = tokens.verify("activation", jeton)
+    except tokens.TokenError as error:
+        return _activation_refused(error)
+    if not form.validate_with(claims.subject):
+        return render_template("compte/activation.html", form=form, ending=claims.subject[-4:])
+    try:
+        claims = tokens.consume("activation", jeton)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _activation_refused(error)
+    services.sign_up(db.session(), SignUp(numero=claims.subject, email=form.email.data or "",
+                                        password=form.password.data or "",
+                                        proven_by_activation=True), _links())
+    db.session.commit()
+    return redirect(url_for(".sign_up_sent"), 303)
+
+
+def _activation_refused(error: tokens.TokenError) -> tuple[str, int]:
+    return _message("Lien d'activation inutilisable", f"{error.message} Les liens d'activation "
+                    "servent une fois et pendant quelques minutes. Reconnectez-vous sur "
+                    "Télépoints pour en obtenir un nouveau, ou créez votre compte avec votre "
+                    "code confidentiel.", 400, kind="error", actions=(
+                        ("Créer un compte", url_for("accounts.sign_up_form")),
+                        ("Télépoints", "/telepoints")))
+
+
+# -- password reset ----------------------------------------------------------------------------
+
+
+@blueprint.get("/mot-de-passe-oublie")
+def reset_request_form() -> str:
+    return render_template("compte/mot_de_passe_oublie.html", form=ResetRequestForm())
+
+
+@blueprint.post("/mot-de-passe-oublie")
+@guarded
+def reset_request() -> BaseResponse | str:
+    form = ResetRequestForm()
+    if not form.validate():
+        return render_template("compte/mot_de_passe_oublie.html", form=form)
+    if limited := _rate_limited("compte_reinitialisation"):
+        return limited
+    services.request_password_reset(db.session(), form.email.data or "", _links())
+    db.session.commit()
+    return redirect(url_for(".reset_request_sent"), 303)
+
+
+@blueprint.get("/mot-de-passe-oublie/envoye")
+def reset_request_sent() -> str:
+    return render_template("compte/mot_de_passe_oublie_envoye.html",
+                           minutes=tokens.PURPOSES[services.RESET].max_age // 60)
+
+
+@blueprint.get("/mot-de-passe/<jeton>")
+def reset_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        services.check_reset(db.session(), jeton)
+    except tokens.TokenError as error:
+        return _invalid_reset(error)
+    return render_template("compte/mot_de_passe.html", form=ResetForm())
+
+
+@blueprint.post("/mot-de-passe/<jeton>")
+@guarded
+def reset(jeton: str) -> BaseResponse | str | tuple[str, int]:
+    form = ResetForm()
+    try:
+        account = services.check_reset(db.session(), jeton)
+    except tokens.TokenError as error:
+        return _invalid_reset(error)
+    if not form.validate_with(account.email or "", account.numero):
+        return render_template("compte/mot_de_passe.html", form=form)
+    try:
+        account = services.reset_password(db.session(), jeton, form.password.data or "")
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _invalid_reset(error)
+    db.session.commit()
+    # After the commit, on their own connections: every session of the account ends (ASVS
+    # 5, 7.4.2 in spirit: whoever knew the old password is out) and the file's lock lapses.
+    _sessions().store.delete_for_account(account.id)
+    throttling().lockout.record_success(account.numero)
+    session.clear()
+    flash("Votre mot de passe est modifié : connectez-vous avec le nouveau.", "success")
+    return redirect(url_for(".sign_in_form"), 303)
+
+
+def _invalid_reset(error: tokens.TokenError) -> tuple[str, int]:
+    return _message("Lien inutilisable", f"{error.message} Un lien de réinitialisation sert "
+                    "une fois, pendant un temps limité, et seulement tant que le mot de passe "
+                    "n'a pas changé.", 400, kind="error",
+                    actions=(("Demander un nouveau lien",
+                              url_for("accounts.reset_request_form")),))
+
+
+def _sessions() -> ServerSessionInterface:
+    interface = current_app.session_interface
+    assert isinstance(interface, ServerSessionInterface)
+    return interface
+
+
+# -- FranceConnect -----------------------------------------------------------------------------
+
+
+def _fc_refused(status: int = 400) -> tuple[str, int]:
+    return _message("Connexion avec FranceConnect impossible",
+                    "La connexion avec FranceConnect n'a pas pu aboutir. Recommencez depuis "
+                    "la page de connexion.", status, kind="error",
+                    actions=(("Revenir à la connexion", url_for("accounts.sign_in_form")),))
+
+
+@blueprint.post("/franceconnect/connexion")
+@guarded
+def franceconnect_start() -> BaseResponse | tuple[str, int]:
+    client = franceconnect.client()
+    if client is None:
+        return _fc_refused(404)
+    state, nonce = new_state(), new_nonce()
+    try:
+        target = client.authorization_url(state, nonce)
+    except FranceConnectError as error:
+        log.error("franceconnect unavailable", extra={"event": "fc_unavailable",
+                                                      "reason": error.reason})
+        return _fc_refused(503)
+    session[FC_FLOW] = {"state": state, "nonce": nonce, "at": time.time(),
+                        "next": access.safe_next(request.args.get("suivant"))}
+    return redirect(target, 303)
+
+
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+@blueprint.get("/franceconnect/retour")
+@guarded
+def franceconnect_callback() -> BaseResponse | tuple[str, int]:
+    client = franceconnect.client()
+    # The flow serves once, whatever the outcome: a replayed callback finds nothing.
+    flow = session.pop(FC_FLOW, None)
+    if client is None:
+        return _fc_refused(404)
+    reason = _flow_problem(flow, request.args.get("state"))
+    if reason:
+        log.warning("franceconnect callback refused", extra={
+            "event": "fc_callback_refused", "reason": reason})
+        return _fc_refused(400)
+    assert isinstance(flow, dict)
+    if "error" in request.args:
+        error = request.args.get("error", "")
+        log.warning("franceconnect returned an error", extra={
+            "event": "fc_error", "error": error if _ERROR_CODE.fullmatch(error) else "?"})
+        if error == "access_denied":
+            return _message("Connexion annulée", "Vous avez interrompu la connexion avec "
+                            "FranceConnect. Vous pouvez recommencer, ou vous connecter avec "
+                            "votre adresse électronique.", 200,
+                            actions=(("Revenir à la connexion",
+                                      url_for("accounts.sign_in_form")),))
+        return _fc_refused(400)
+    code = request.args.get("code", "")
+    if not code:
+        return _fc_refused(400)
+    try:
+        signed = client.complete(code, str(flow["nonce"]))
+    except FranceConnectError as error:
+        level = logging.ERROR if isinstance(error, ProviderUnavailable | ProviderRefused) \
+            else logging.WARNING
+        log.log(level, "franceconnect sign-in refused", extra={
+            "event": "fc_token_refused", "reason": error.reason})
+        return _fc_refused(502 if isinstance(error, ProviderUnavailable) else 400)
+    account = services.account_for_franceconnect(db.session(), signed.sub)
+    db.session.commit()
+    if account is not None:
+        access.start(account, access.METHOD_FRANCECONNECT, id_token=signed.id_token)
+        return _after_sign_in(flow.get("next"))
+    person = PivotIdentity.from_claims(dict(signed.userinfo))
+    # FranceConnect has identified the person: a new session id from here on.
+    session.clear()
+    session[FC_LINK] = {**person.as_dict(), "id_token": signed.id_token, "at": time.time(),
+                        "next": flow.get("next")}
+    return redirect(url_for(".franceconnect_link_form"), 303)
+
+
+def _flow_problem(flow: Any, state: str | None) -> str | None:
+    if not isinstance(flow, dict):
+        return "no_flow"
+    if not state:
+        return "state_missing"
+    if not same_secret(str(flow.get("state", "")), state):
+        return "state_mismatch"
+    if time.time() - float(flow.get("at", 0)) > FLOW_SECONDS:
+        return "flow_expired"
+    return None
+
+
+def _pending_link() -> dict[str, Any] | None:
+    link = session.get(FC_LINK)
+    if not isinstance(link, dict) or time.time() - float(link.get("at", 0)) > FLOW_SECONDS:
+        return None
+    return link
+
+
+@blueprint.get("/franceconnect/rattacher")
+def franceconnect_link_form() -> BaseResponse | str:
+    link = _pending_link()
+    if link is None:
+        return redirect(url_for(".sign_in_form"), 303)
+    return render_template("compte/rattacher.html", form=LinkForm(), person=link,
+                           action=ActionForm())
+
+
+@blueprint.post("/franceconnect/rattacher")
+@guarded
+def franceconnect_link() -> BaseResponse | str:
+    link = _pending_link()
+    if link is None:
+        return redirect(url_for(".sign_in_form"), 303)
+    form = LinkForm()
+    context = {"form": form, "person": link, "action": ActionForm()}
+    if not form.validate():
+        return render_template("compte/rattacher.html", **context)
+    if limited := _rate_limited("franceconnect_rattachement"):
+        return limited
+    person = PivotIdentity(sub=str(link["sub"]), family_name=str(link["family_name"]),
+                           given_name=str(link["given_name"]),
+                           birthdate=str(link["birthdate"]), email=str(link.get("email", "")))
+    result = services.link_franceconnect(db.session(), person, form.numero.data or "")
+    db.session.commit()
+    if result.outcome is LinkOutcome.LINKED and result.account is not None:
+        access.start(result.account, access.METHOD_FRANCECONNECT, id_token=link["id_token"])
+        flash("Votre identité FranceConnect est rattachée à votre dossier : les prochaines "
+              "fois, vous arriverez directement ici.", "success")
+        return _after_sign_in(link.get("next"))
+    if result.outcome is LinkOutcome.LOCKED:
+        error = ("Trop d'essais infructueux pour ce numéro de dossier : il est bloqué "
+                 "temporairement. Réessayez plus tard.")
+    else:
+        error = ("Ce numéro de dossier ne correspond pas à votre identité FranceConnect (nom "
+                 "de naissance, prénoms et date de naissance du titulaire). Vérifiez le numéro "
+                 "inscrit sur votre permis ou sur vos courriers.")
+    return render_template("compte/rattacher.html", error=error, **context)
+
+
+# -- sign-out ----------------------------------------------------------------------------------
+
+
+@blueprint.post("/deconnexion")
+@guarded
+def sign_out() -> BaseResponse:
+    value = access.auth() or {}
+    pending = _pending_link()
+    id_token = value.get("id_token") or (pending or {}).get("id_token")
+    account_id = value.get("account")
+    # The local session ends first, server-side, whatever FranceConnect does next.
+    session.clear()
+    log.info("sign-out", extra={"event": "sign_out", "account_id": account_id})
+    client = franceconnect.client()
+    if id_token and client is not None:
+        state = new_state()
+        try:
+            target = client.logout_url(str(id_token), state)
+        except FranceConnectError:
+            flash("Vous êtes déconnecté de ce service. FranceConnect n'a pas pu être joint : "
+                  "fermez votre navigateur pour terminer votre session FranceConnect.", "info")
+            return redirect(url_for("home.index"), 303)
+        session[FC_LOGOUT] = {"state": state, "at": time.time()}
+        return redirect(target, 303)
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("home.index"), 303)
+
+
+@blueprint.get("/franceconnect/deconnexion")
+def franceconnect_logged_out() -> BaseResponse:
+    pending = session.pop(FC_LOGOUT, None)
+    expected = pending.get("state") if isinstance(pending, dict) else None
+    if not same_secret(expected, request.args.get("state")):
+        log.warning("franceconnect logout return refused", extra={
+            "event": "fc_logout_state_refused"})
+        flash("Vous êtes déconnecté de ce service.", "info")
+    else:
+        flash("Vous êtes déconnecté de ce service et de FranceConnect.", "info")
+    return redirect(url_for("home.index"), 303)
+
