@@ -1,0 +1,153 @@
+"""Legacy account migration benchmark, on PostgreSQL: accounts migrated per second against a
+plain `INSERT … SELECT` of the same rows into the same tables of the same database, in the
+same run; and peak memory of the migration command, 1,000,000 lines against 100,000.
+
+    .venv/bin/python bench/legacy_migration.py                      # 100,000 and 1,000,000
+    .venv/bin/python bench/legacy_migration.py --counts 20000       # a quick look
+
+For each size: a fresh database at the current schema; the generated export (kept in
+bench/out/) migrated by the real command, `flask --app wsgi migrations run FILE --workers N`,
+timed from the outside; then the target tables emptied and filled again by one plain
+`INSERT … SELECT` per table from the very rows the migration migrated (already parsed, in the
+same database), timed the same way. Peak memory is the kernel's peak RSS of a one-worker run
+(wait4), so that it is one process's figure. One worker is the default: on a two-core
+machine a second worker process competes with PostgreSQL for the same cores. Set REDIS_URL
+to keep the lockout's counters in Redis, as a production installation does. Targets: a ratio
+of at least 0.5, and peak memory at 1,000,000 lines within 1.25 times that at 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+BASELINE = """
+BEGIN;
+INSERT INTO migrated_account (numero, source, job_id, line, migrated_at, legacy_statut,
+    legacy_issued_on, legacy_failures, legacy_locked_until, legacy_created_at,
+    legacy_last_login, email, code_imported)
+SELECT numero, 'bulk', job_id, line, now(), statut, issued_on, failures, locked_until,
+    created_at, last_login, email, statut = 'ACTIF'
+FROM migration_entry WHERE job_id = {job} AND outcome = 'MIGRE';
+INSERT INTO confidential_code (numero, scheme, key_id, salt, digest, origin, pending,
+    issued_at, expires_at)
+SELECT numero, scheme, key_id, salt, digest, 'legacy', FALSE, issued_at, expires_at
+FROM migration_entry WHERE job_id = {job} AND outcome = 'MIGRE' AND statut = 'ACTIF';
+INSERT INTO holder_contact (numero, mobile, address, source, updated_at)
+SELECT numero, mobile, NULL, 'legacy', now()
+FROM migration_entry WHERE job_id = {job} AND outcome = 'MIGRE' AND mobile IS NOT NULL;
+COMMIT;
+"""
+
+
+def export(count: int) -> Path:
+    from migrations.export import generator
+
+    path = OUT / f"legacy-export-{count}.csv"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        draft = path.with_suffix(".part")
+        generator.write(str(draft), count, seed=1)
+        draft.rename(path)
+    return path
+
+
+def fresh_database(admin_url: str, name: str) -> tuple[str, str]:
+    subprocess.run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}",
+                    "-c", f"CREATE DATABASE {name}"], check=True, stderr=subprocess.DEVNULL)
+    server = admin_url.rsplit("/", 1)[0]
+    driver = server.replace("postgresql://", "postgresql+psycopg://")
+    return f"{server}/{name}", f"{driver}/{name}"
+
+
+def command(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MiB) and stdout of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {output}")
+    return elapsed, usage.ru_maxrss // 1024, output.strip()
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", url, "-qtAX", "-c", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def measure(count: int, admin_url: str, workers: int, instance: Path) -> dict[str, float]:
+    plain_url, url = fresh_database(admin_url, "bench_migration")
+    env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
+           "LOG_LEVEL": "WARNING"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    command([*flask, "db", "upgrade"], env)
+    path = export(count)
+    seconds, rss, output = command([*flask, "migrations", "run", str(path), "--workers",
+                                     str(workers)], env)
+    migrated = int(psql(plain_url, "SELECT count(*) FROM migrated_account"))
+    codes = int(psql(plain_url, "SELECT count(*) FROM confidential_code"))
+    contacts = int(psql(plain_url, "SELECT count(*) FROM holder_contact"))
+    job = psql(plain_url, "SELECT max(id) FROM migration_job")
+    for statement in ("TRUNCATE migrated_account, confidential_code, holder_contact",
+                      "VACUUM ANALYZE migration_entry", "CHECKPOINT"):
+        psql(plain_url, statement)
+    started = time.perf_counter()
+    subprocess.run(["psql", plain_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    BASELINE.format(job=job)], check=True, stdout=subprocess.DEVNULL)
+    baseline = time.perf_counter() - started
+    assert int(psql(plain_url, "SELECT count(*) FROM migrated_account")) == migrated
+    assert int(psql(plain_url, "SELECT count(*) FROM confidential_code")) == codes
+    print(f"  {output}")
+    if workers > 1:  # peak memory: one process doing all the work, in a fresh database
+        plain_url, url = fresh_database(admin_url, "bench_migration")
+        env["DATABASE_URL"] = url
+        command([*flask, "db", "upgrade"], env)
+        _seconds, rss, _ = command([*flask, "migrations", "run", str(path), "--workers", "1"],
+                                   env)
+    subprocess.run(["psql", admin_url, "-q", "-c", "DROP DATABASE IF EXISTS bench_migration"],
+                   check=True, stderr=subprocess.DEVNULL)
+    return {"lines": count, "migrated": migrated, "codes": codes, "contacts": contacts,
+            "seconds": seconds, "baseline_seconds": baseline, "rss_mib": rss}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--counts", default="100000,1000000")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pg-admin-url", default="postgresql://root@127.0.0.1:5432/test")
+    options = parser.parse_args()
+    instance = OUT / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    results = []
+    for count in (int(c) for c in options.counts.split(",")):
+        print(f"{count:,} lines, {options.workers} worker(s)…", flush=True)
+        result = measure(count, options.pg_admin_url, options.workers, instance)
+        results.append(result)
+        rate = result["migrated"] / result["seconds"]
+        base = result["migrated"] / result["baseline_seconds"]
+        print(f"  migration: {result['seconds']:.1f} s, {rate:,.0f} accounts/s "
+              f"({result['lines'] / result['seconds']:,.0f} lines/s)")
+        print(f"  plain INSERT … SELECT of the same rows: {result['baseline_seconds']:.1f} s, "
+              f"{base:,.0f} accounts/s")
+        print(f"  ratio: {rate / base:.2f} (target ≥ 0.5); peak RSS, one worker: "
+              f"{result['rss_mib']} MiB")
+    if len(results) > 1:
+        low, high = results[0], results[-1]
+        print(f"peak memory {high['lines']:,} / {low['lines']:,} lines: "
+              f"{high['rss_mib'] / low['rss_mib']:.2f} (target ≤ 1.25)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""The admin page (DSFR): the same API, driven from the browser with the admin's token.
+
+The page itself holds no data and needs no session: the token is typed once and kept in the
+tab's sessionStorage, and every action is an API call with it (so the API's scopes, rate
+limits and audit apply as they do to scripts)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, make_response, render_template
+
+blueprint = Blueprint("migrations_admin_page", __name__, url_prefix="/admin",
+                      template_folder="../templates", static_folder="../static",
+                      static_url_path="/static/migrations")
+
+
+@blueprint.get("/migrations")
+def page() -> Response:
+    response = make_response(render_template("migrations/admin.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Bulk migration jobs: an export split into chunks that any number of workers process."""

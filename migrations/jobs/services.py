@@ -1,0 +1,238 @@
+"""Creating, starting, stopping and resuming jobs; their status and their report.
+
+State-changing functions flush and never commit: the entry point (CLI command, admin view)
+commits. The work itself is done by workers (worker.py), each batch in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from migrations.export.reader import LINES_PER_CHUNK, Digest, read_chunks
+from migrations.jobs.models import (
+    APPLIED,
+    CREATED,
+    FAILED,
+    MIGRE,
+    PENDING,
+    RESUMABLE,
+    RUNNING,
+    STAGED,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    MigrationChunk,
+    MigrationEntry,
+    MigrationJob,
+)
+from modern.errors import Conflict, NotFound
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_job(session: Session, stream: IO[bytes], *, source_name: str, created_by: str,
+               dry_run: bool = False, lines_per_chunk: int = LINES_PER_CHUNK,
+               now: dt.datetime | None = None) -> MigrationJob:
+    """Reads the export into a new job's chunks (ExportFormatError if it is not an export).
+    Memory holds one chunk at a time, whatever the file's size."""
+    now = now or _now()
+    job = MigrationJob(state=CREATED, dry_run=dry_run, source_name=source_name[:255],
+                       source_sha256="", source_bytes=0, line_count=0, chunk_count=0,
+                       created_by=created_by[:64], created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    digest = Digest()
+    table = MigrationChunk.__table__
+    for chunk in read_chunks(stream, lines_per_chunk=lines_per_chunk, digest=digest):
+        session.execute(table.insert().values(
+            job_id=job.id, seq=chunk.seq, first_line=chunk.first_line,
+            line_count=chunk.line_count, status=PENDING, payload=chunk.payload, migrated=0,
+            ignored_doublon=0, ignored_clos=0, ignored_deja_migre=0, rejected=0))
+        job.line_count += chunk.line_count
+        job.chunk_count += 1
+    job.source_sha256 = digest.sha256.hexdigest()
+    job.source_bytes = digest.size
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> MigrationJob:
+    job = session.get(MigrationJob, job_id)
+    if job is None:
+        raise NotFound(f"Aucun travail de migration n° {job_id}.")
+    return job
+
+
+def start(session: Session, job_id: int) -> MigrationJob:
+    """Created, stopped, failed or interrupted (still "running" with no worker left): the job
+    runs (again) from its last checkpoint."""
+    job = get_job(session, job_id)
+    if job.state not in RESUMABLE:
+        raise Conflict(f"Le travail n° {job_id} est terminé ({job.state}).")
+    job.state = RUNNING
+    job.error = None
+    job.started_at = job.started_at or _now()
+    job.updated_at = _now()
+    session.flush()
+    return job
+
+
+resume = start
+
+
+def stop(session: Session, job_id: int) -> MigrationJob:
+    """Asks the workers to stop after their current batch; the first to notice sets
+    `stopped`. A job not running stops at once."""
+    job = get_job(session, job_id)
+    if job.state == RUNNING:
+        job.state = STOPPING
+    elif job.state in (CREATED, FAILED):
+        job.state = STOPPED
+    elif job.state not in (STOPPING, STOPPED):
+        raise Conflict(f"Le travail n° {job_id} est terminé ({job.state}).")
+    job.updated_at = _now()
+    session.flush()
+    return job
+
+
+def delete_job(session: Session, job_id: int) -> None:
+    """Forgets a job, its chunks and its report (a dry run, once reported)."""
+    session.execute(delete(MigrationEntry).where(MigrationEntry.job_id == job_id))
+    session.execute(delete(MigrationChunk).where(MigrationChunk.job_id == job_id))
+    session.execute(delete(MigrationJob).where(MigrationJob.id == job_id))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: int
+    state: str
+    phase: str
+    dry_run: bool
+    source_name: str
+    source_sha256: str
+    source_bytes: int
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None
+    lines: int  # data lines in the file
+    staged: int  # lines parsed (first phase)
+    read: int  # lines with their final outcome; the five counters below add up to it
+    migrated: int
+    ignored_doublon: int
+    ignored_clos: int
+    ignored_deja_migre: int
+    rejected: int
+
+    @property
+    def progress(self) -> float:
+        """Both phases, from 0 to 1."""
+        return (self.staged + self.read) / (2 * self.lines) if self.lines else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "progress": round(self.progress, 4)}
+
+
+def status(session: Session, job_id: int) -> JobStatus:
+    job = get_job(session, job_id)
+    chunk = MigrationChunk
+    applied = chunk.status == APPLIED
+    row = session.execute(select(
+        func.coalesce(func.sum(chunk.line_count).filter(chunk.status.in_((STAGED, APPLIED))), 0),
+        func.coalesce(func.sum(chunk.line_count).filter(applied), 0),
+        func.coalesce(func.sum(chunk.migrated), 0),
+        func.coalesce(func.sum(chunk.ignored_doublon), 0),
+        func.coalesce(func.sum(chunk.ignored_clos), 0),
+        func.coalesce(func.sum(chunk.ignored_deja_migre), 0),
+        func.coalesce(func.sum(chunk.rejected), 0),
+    ).where(chunk.job_id == job_id)).one()
+    staged, read, migrated, doublon, clos, deja, rejected = (int(value) for value in row)
+    return JobStatus(
+        id=job.id, state=job.state, phase=job.phase, dry_run=job.dry_run,
+        source_name=job.source_name, source_sha256=job.source_sha256,
+        source_bytes=job.source_bytes, created_by=job.created_by, created_at=job.created_at,
+        started_at=job.started_at, finished_at=job.finished_at, error=job.error,
+        lines=job.line_count, staged=staged, read=read, migrated=migrated,
+        ignored_doublon=doublon, ignored_clos=clos, ignored_deja_migre=deja, rejected=rejected)
+
+
+def list_jobs(session: Session, limit: int = 50) -> list[JobStatus]:
+    ids = session.scalars(select(MigrationJob.id).order_by(MigrationJob.id.desc()).limit(limit))
+    return [status(session, job_id) for job_id in ids]
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    ligne: int
+    numero: str
+    resultat: str
+    motif: str
+
+
+REPORT_HEADER = ("ligne", "numero", "resultat", "motif")
+
+
+def report_lines(session: Session, job_id: int, *, only_issues: bool = False,
+                 after_line: int = 0, limit: int | None = None) -> Iterator[ReportLine]:
+    """The outcome of each line whose chunk is done, in file order; streamed, so that a
+    report of millions of lines does not sit in memory. `only_issues`: every line but MIGRE."""
+    get_job(session, job_id)
+    entry = MigrationEntry
+    done_lines = select(MigrationChunk.first_line, MigrationChunk.line_count).where(
+        MigrationChunk.job_id == job_id, MigrationChunk.status == APPLIED)
+    query = (select(entry.line, entry.numero_raw, entry.outcome, entry.motif)
+             .where(entry.job_id == job_id, entry.line > after_line)
+             .order_by(entry.line))
+    if only_issues:
+        query = query.where(entry.outcome != MIGRE)
+    if limit is not None:
+        query = query.limit(limit)
+    ranges = [(first, first + count - 1) for first, count in session.execute(done_lines)]
+    ranges.sort()
+    result = session.execute(query.execution_options(yield_per=5000))
+    for line, numero_raw, outcome, motif in result:
+        if _inside(ranges, line):
+            yield ReportLine(line, numero_raw, outcome, motif or "")
+
+
+def _inside(ranges: list[tuple[int, int]], line: int) -> bool:
+    low, high = 0, len(ranges)
+    while low < high:
+        middle = (low + high) // 2
+        first, last = ranges[middle]
+        if line < first:
+            high = middle
+        elif line > last:
+            low = middle + 1
+        else:
+            return True
+    return False
+
+
+def finished(state: str) -> bool:
+    return state in (SUCCEEDED, STOPPED, FAILED)
+
+
+def mark_failed(session: Session, job_id: int, error: str) -> None:
+    session.execute(update(MigrationJob).where(
+        MigrationJob.id == job_id, MigrationJob.state.in_((RUNNING, STOPPING))).values(
+        state=FAILED, error=error[:2000], updated_at=_now()))
+    session.flush()
+
+
+def mark_stopped(session: Session, job_id: int) -> bool:
+    result = session.execute(update(MigrationJob).where(
+        MigrationJob.id == job_id, MigrationJob.state == STOPPING).values(
+        state=STOPPED, updated_at=_now()))
+    session.flush()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Lazy migration: a legacy client's first use of a code migrates the file on the spot."""

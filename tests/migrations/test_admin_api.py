@@ -1,0 +1,201 @@
+"""The admin API: bearer tokens kept hashed, scopes, audit of every action (refusals too),
+rate limits, upload with its size limit, dry run, status, paged errors, stop and resume,
+revert, and the cutover panel and switch. And its page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from migrations.accounts.models import MigratedAccount
+from migrations.admin import tokens
+from migrations.admin.models import AdminAudit, AdminToken
+from migrations.export import generator
+from modern.db import db
+from tests.migrations.conftest import expected_outcomes, report_rows, sample
+
+
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def upload(client: FlaskClient, secret: str, data: bytes, **fields: str) -> Any:
+    import io
+    return client.post("/admin/api/jobs", headers=auth(secret),
+                       data={"fichier": (io.BytesIO(data), "export.csv"), **fields},
+                       content_type="multipart/form-data")
+
+
+def wait_done(client: FlaskClient, secret: str, job_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = client.get(f"/admin/api/jobs/{job_id}", headers=auth(secret)).json
+        if job["state"] in ("succeeded", "failed", "stopped"):
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    pytest.fail("the job did not finish")
+
+
+def audit_actions(app: Flask) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        return [(a.actor, a.action, a.outcome) for a in
+                db.session.scalars(select(AdminAudit).order_by(AdminAudit.id))]
+
+
+def test_tokens_are_kept_as_digests_only(app: Flask, make_token: Callable[..., str]) -> None:
+    secret = make_token(tokens.READ, name="lecture")
+    with app.app_context():
+        stored = db.session.scalars(select(AdminToken)).one()
+        assert stored.digest == tokens.digest(secret) and secret not in stored.digest
+        assert stored.scopes == tokens.READ
+
+
+def test_no_token_a_bad_token_and_a_missing_scope_are_refused_and_audited(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str]) -> None:
+    assert client.get("/admin/api/jobs").status_code == 401
+    assert client.get("/admin/api/jobs", headers=auth("tpadm_nope")).status_code == 401
+    reader = make_token(tokens.READ, name="lecteur")
+    assert client.get("/admin/api/jobs", headers=auth(reader)).status_code == 200
+    refused = client.put("/admin/api/cutover", headers=auth(reader), json={"mode": "off"})
+    assert refused.status_code == 403
+    assert refused.json["code"] == "INTERDIT"
+    actions = audit_actions(app)
+    assert [a for a in actions if a[2] == "refused"] == [
+        ("anonyme", "GET migrations_admin_api.list_jobs", "refused"),
+        ("anonyme", "GET migrations_admin_api.list_jobs", "refused"),
+        ("lecteur", "cutover.set", "refused")]
+    assert ("lecteur", "job.list", "ok") in actions
+
+
+def test_revoked_and_expired_tokens_are_refused(app: Flask, client: FlaskClient,
+                                                make_token: Callable[..., str]) -> None:
+    secret = make_token(name="partant")
+    assert client.get("/admin/api/cutover", headers=auth(secret)).status_code == 200
+    with app.app_context():
+        tokens.revoke(db.session, "partant")
+        db.session.commit()
+    assert client.get("/admin/api/cutover", headers=auth(secret)).status_code == 401
+
+
+def test_create_token_command_prints_the_token_once(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["admin", "create-token", "ops", "--scope", tokens.READ])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith(tokens.PREFIX)
+    response = app.test_client().get("/admin/api/jobs", headers=auth(secret))
+    assert response.status_code == 200
+
+
+def test_a_dry_run_then_a_real_run_through_the_api(app: Flask, client: FlaskClient,
+                                                   make_token: Callable[..., str]) -> None:
+    secret = make_token()
+    data = sample("legacy-export.csv").read_bytes()
+    dry = upload(client, secret, data, dry_run="true")
+    assert dry.status_code == 202 and dry.headers["Location"].endswith(f"/{dry.json['id']}")
+    done = wait_done(client, secret, dry.json["id"])
+    assert done["state"] == "succeeded" and done["dry_run"]
+    assert (done["migrated"], done["rejected"], done["read"]) == (33, 3, 38)
+    with app.app_context():
+        assert db.session.scalars(select(MigratedAccount)).first() is None
+
+    real = upload(client, secret, data)
+    job = wait_done(client, secret, real.json["id"])
+    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "rejected")
+    assert sum(job[name] for name in counters) == job["read"] == job["lines"] == 38
+    report = client.get(f"/admin/api/jobs/{job['id']}/report", headers=auth(secret))
+    assert report.mimetype == "text/csv"
+    assert [tuple(r[:3]) for r in report_rows(report.get_data(as_text=True))[1:]] == \
+        expected_outcomes()
+
+    page = client.get(f"/admin/api/jobs/{job['id']}/errors?limit=2", headers=auth(secret)).json
+    assert [i["ligne"] for i in page["items"]] == [32, 34] and page["next_after"] == 34
+    rest = client.get(f"/admin/api/jobs/{job['id']}/errors?after=34",
+                      headers=auth(secret)).json
+    assert [(i["ligne"], i["resultat"]) for i in rest["items"]] == [
+        (37, "REJETE"), (38, "REJETE"), (39, "REJETE")]
+    assert rest["next_after"] is None
+
+    shown = client.get("/admin/api/accounts/830793030102", headers=auth(secret))
+    assert shown.json["source"] == "bulk" and shown.json["line"] == 35
+    reverted = client.post("/admin/api/accounts/830793030102/revert", headers=auth(secret))
+    assert reverted.json["codes_removed"] == 1
+    assert client.get("/admin/api/accounts/830793030102",
+                      headers=auth(secret)).status_code == 404
+    panel = client.get("/admin/api/cutover", headers=auth(secret)).json
+    assert (panel["migrated"], panel["failed"]) == (32, 3)
+    switched = client.put("/admin/api/cutover", headers=auth(secret), json={"mode": "off"})
+    assert switched.json["mode"] == "off"
+    assert client.put("/admin/api/cutover", headers=auth(secret),
+                      json={"mode": "n'importe"}).status_code == 400
+    actions = {action for _actor, action, outcome in audit_actions(app) if outcome == "ok"}
+    assert {"job.create", "job.status", "job.report", "job.errors", "account.revert",
+            "cutover.set"} <= actions
+
+
+def test_stop_then_resume_finishes_with_counts_that_add_up(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str]) -> None:
+    secret = make_token()
+    data = generator.header() + b"".join(generator.lines(3000))
+    created = upload(client, secret, data, demarrer="false")
+    job_id = created.json["id"]
+    assert created.json["state"] == "created"
+    stopped = client.post(f"/admin/api/jobs/{job_id}/stop", headers=auth(secret))
+    assert stopped.json["state"] == "stopped"
+    client.post(f"/admin/api/jobs/{job_id}/resume", headers=auth(secret))
+    job = wait_done(client, secret, job_id)
+    assert job["state"] == "succeeded"
+    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "rejected")
+    assert sum(job[name] for name in counters) == job["read"] == 3000
+    assert client.post(f"/admin/api/jobs/{job_id}/resume",
+                       headers=auth(secret)).status_code == 409
+
+
+def test_an_upload_over_the_limit_is_refused_with_413(app: Flask, client: FlaskClient,
+                                                      make_token: Callable[..., str]) -> None:
+    app.config["SETTINGS"] = app.config["SETTINGS"].__class__(
+        **{**vars(app.config["SETTINGS"]), "migration_upload_max_bytes": 1000})
+    secret = make_token()
+    response = upload(client, secret, sample("legacy-export.csv").read_bytes())
+    assert response.status_code == 413
+
+
+def test_not_an_export_and_server_side_paths_outside_the_folder(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = make_token()
+    response = upload(client, secret, b"a;b\r\n1;2\r\n")
+    assert response.status_code == 400 and "en-tête" in response.json["detail"]
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "ok.csv").write_bytes(sample("legacy-export.csv").read_bytes())
+    app.config["SETTINGS"] = app.config["SETTINGS"].__class__(
+        **{**vars(app.config["SETTINGS"]), "migration_files_dir": str(tmp_path / "exports")})
+    outside = client.post("/admin/api/jobs", headers=auth(secret),
+                          json={"chemin": "../../etc/passwd", "demarrer": False})
+    assert outside.status_code == 404
+    inside = client.post("/admin/api/jobs", headers=auth(secret),
+                         json={"chemin": "ok.csv", "dry_run": True})
+    assert inside.status_code == 202
+    assert wait_done(client, secret, inside.json["id"])["migrated"] == 33
+
+
+@pytest.mark.parametrize("settings_overrides", [{"admin_rate_limit_per_minute": 5}])
+def test_requests_are_rate_limited(client: FlaskClient, make_token: Callable[..., str]) -> None:
+    secret = make_token()
+    statuses = [client.get("/admin/api/cutover", headers=auth(secret)).status_code
+                for _ in range(7)]
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+    assert client.get("/admin/api/cutover", headers=auth(secret)).headers["Retry-After"]
+
+
+def test_the_admin_page_is_served(client: FlaskClient) -> None:
+    page = client.get("/admin/migrations")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Migration des comptes Télépoints" in text and "admin.js" in text
+    assert client.get("/admin/static/migrations/admin.js").status_code == 200
