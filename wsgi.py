@@ -13,15 +13,32 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from modern import dsfr, errors, health, logs, security_headers
+import migrations
+import telepoints_compat
+from modern import (
+    accounts,
+    alerts,
+    consultation,
+    dsfr,
+    errors,
+    health,
+    logs,
+    messaging,
+    metrics,
+    security_headers,
+    throttling,
+)
 from modern.db import db, engine_options
 from modern.documents import views as document_views
 from modern.documents.cli import documents
 from modern.documents.keys import KeyRing
+from modern.holder_proof import EXTENSION as HOLDER_PROOF
 from modern.licences.cli import demo, registry
+from modern.points.cli import points
 from modern.schema import cli_group as schema_cli
 from modern.schema import verify as verify_schema
 from modern.settings import Settings
+from telepoints_compat.demo import demo_group
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -41,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     db.init_app(app)
     logs.init_app(app)
+    metrics.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
     dsfr.init_app(app)
@@ -49,8 +67,20 @@ def create_app(settings: Settings | None = None) -> Flask:
         Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
         app.config["SECRET_KEY"])
     app.register_blueprint(document_views.blueprint)
+    throttling.init_app(app, settings)
+    messaging.init_app(app, settings)
+    compat = telepoints_compat.init_app(app, settings)
+    # Modern asks "does this code prove this file?" through this, never importing compat.
+    app.extensions[HOLDER_PROOF] = compat.proof
+    # Accounts (FranceConnect, local accounts), server-side sessions, the home page.
+    accounts.init_app(app, settings)
+    # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
+    consultation.init_app(app)
+    alerts.init_app(app)
+    # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
+    migrations.init_app(app, settings)
 
-    for group in (schema_cli(), registry, demo, documents):
+    for group in (schema_cli(), registry, demo_group(demo), documents, points):
         app.cli.add_command(group)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first

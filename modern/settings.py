@@ -15,10 +15,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
+LOCAL_FRANCECONNECT = "http://127.0.0.1:9400/api/v2"
+# The pivot identity (matched against the licence) and the e-mail address.
+FRANCECONNECT_SCOPES = ("openid", "given_name", "family_name", "birthdate", "gender",
+                        "birthplace", "birthcountry", "email")
 T = TypeVar("T")
 
 
@@ -71,9 +75,48 @@ class Settings:
     rate_limit_per_minute: int = 30
     code_requests_per_day: int = 3
 
+    # The service's public address, for the links sent by e-mail (never taken from the
+    # request's Host header, which a client controls). Required in production.
+    public_url: str = "http://127.0.0.1:8000"
+    # Web sessions, kept server-side: ended after this long without a request (idle) and
+    # this long after sign-in whatever happens (absolute). ASVS 5, 7.3.1 and 7.3.2.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    # FranceConnect v2 (OpenID Connect). The defaults point to the local provider on loopback
+    # (`flask --app wsgi franceconnect serve-local`); in production FranceConnect is on only
+    # when FRANCECONNECT_DISCOVERY_URL is set. An empty client secret outside production is
+    # derived from SECRET_KEY (the local provider derives the same).
+    franceconnect_discovery_url: str = LOCAL_FRANCECONNECT + "/.well-known/openid-configuration"
+    franceconnect_client_id: str = "mes-points-permis-local"
+    franceconnect_client_secret: str = field(default="", repr=False)
+    # Registered return addresses; empty: derived from PUBLIC_URL (see the properties below).
+    franceconnect_redirect_uri: str = ""
+    franceconnect_post_logout_redirect_uri: str = ""
+    franceconnect_scopes: tuple[str, ...] = FRANCECONNECT_SCOPES
+    franceconnect_acr_values: str = "eidas1"
+
+    # Legacy account migration. The legacy backend (its SOAP contract) asked about files not
+    # migrated yet (lazy migration); empty: no legacy backend, no lazy migration.
+    legacy_telepoints_url: str = ""
+    # Exports uploaded to the admin API: size limit (413 beyond); server-side exports are
+    # read only from this folder (empty: none).
+    migration_upload_max_bytes: int = 512 * 1024 * 1024
+    migration_files_dir: str = ""
+    admin_rate_limit_per_minute: int = 120
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def franceconnect_callback_uri(self) -> str:
+        return self.franceconnect_redirect_uri or (
+            self.public_url.rstrip("/") + "/compte/franceconnect/retour")
+
+    @property
+    def franceconnect_logout_return_uri(self) -> str:
+        return self.franceconnect_post_logout_redirect_uri or (
+            self.public_url.rstrip("/") + "/compte/franceconnect/deconnexion")
 
     def sqlalchemy_url(self, instance_path: str) -> str:
         if self.database_url:
@@ -126,7 +169,23 @@ class Settings:
             ),
             code_requests_per_day=reader.integer("CODE_REQUESTS_PER_DAY", 3, minimum=1,
                                                  maximum=50),
+            session_idle_minutes=reader.integer("SESSION_IDLE_MINUTES", 30, minimum=2,
+                                                maximum=24 * 60),
+            session_absolute_hours=reader.integer("SESSION_ABSOLUTE_HOURS", 12, minimum=1,
+                                                  maximum=7 * 24),
+            public_url=reader.text("PUBLIC_URL", "" if environment == "production"
+                                   else cls.public_url, check=_check_http_url).rstrip("/"),
+            legacy_telepoints_url=reader.text("LEGACY_TELEPOINTS_URL", "",
+                                              check=_check_http_url),
+            migration_upload_max_bytes=reader.integer(
+                "MIGRATION_UPLOAD_MAX_MB", 512, minimum=1, maximum=16 * 1024) * 1024 * 1024,
+            migration_files_dir=reader.text("MIGRATION_FILES_DIR", ""),
+            admin_rate_limit_per_minute=reader.integer(
+                "ADMIN_RATE_LIMIT_PER_MINUTE", 120, minimum=1, maximum=100_000),
+            **_franceconnect(reader, environment),
         )
+        if environment == "production" and not settings.public_url.startswith("https://"):
+            reader.problems.append("PUBLIC_URL: required in production, in https")
         if settings.telepoints_sunset_date <= settings.telepoints_deprecation_date:
             reader.problems.append(
                 "TELEPOINTS_SUNSET_DATE: must come after TELEPOINTS_DEPRECATION_DATE")
@@ -137,6 +196,42 @@ class Settings:
         if reader.problems:
             raise SettingsError(reader.problems)
         return settings
+
+
+def _franceconnect(reader: _Reader, environment: str) -> dict[str, Any]:
+    """FRANCECONNECT_*: outside production, defaults for the local provider; in production,
+    nothing unless the discovery URL is set, and then every address in https."""
+    production = environment == "production"
+    default = "" if production else Settings.franceconnect_discovery_url
+    discovery = reader.text("FRANCECONNECT_DISCOVERY_URL", default, check=_check_http_url)
+    values: dict[str, Any] = {
+        "franceconnect_discovery_url": discovery,
+        "franceconnect_client_id": reader.text("FRANCECONNECT_CLIENT_ID",
+                                               "" if production
+                                               else Settings.franceconnect_client_id),
+        "franceconnect_client_secret": reader.text("FRANCECONNECT_CLIENT_SECRET", ""),
+        "franceconnect_redirect_uri": reader.text("FRANCECONNECT_REDIRECT_URI", "",
+                                                  check=_check_http_url),
+        "franceconnect_post_logout_redirect_uri": reader.text(
+            "FRANCECONNECT_POST_LOGOUT_REDIRECT_URI", "", check=_check_http_url),
+        "franceconnect_scopes": tuple(reader.text(
+            "FRANCECONNECT_SCOPES", " ".join(FRANCECONNECT_SCOPES)).split()),
+        "franceconnect_acr_values": reader.choice(
+            "FRANCECONNECT_ACR_VALUES", ("eidas1", "eidas2", "eidas3"), "eidas1"),
+    }
+    if "openid" not in values["franceconnect_scopes"]:
+        reader.problems.append("FRANCECONNECT_SCOPES: must include openid")
+    if production and discovery:
+        for name in ("client_id", "client_secret"):
+            if not values[f"franceconnect_{name}"]:
+                reader.problems.append(f"FRANCECONNECT_{name.upper()}: required when "
+                                       "FRANCECONNECT_DISCOVERY_URL is set in production")
+        for name in ("discovery_url", "redirect_uri", "post_logout_redirect_uri"):
+            if values[f"franceconnect_{name}"] and \
+                    not values[f"franceconnect_{name}"].startswith("https://"):
+                reader.problems.append(f"FRANCECONNECT_{name.upper()}: must be https in "
+                                       "production")
+    return values
 
 
 class _Reader:

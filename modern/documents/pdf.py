@@ -12,7 +12,6 @@ verification page when it cannot be scanned.
 from __future__ import annotations
 
 import base64
-import calendar
 import datetime as dt
 import hashlib
 import io
@@ -27,6 +26,7 @@ from pypdf.errors import PdfReadError
 from modern.documents.keys import KeyRing
 from modern.documents.seal import ATTESTATION, RELEVE_INTEGRAL, US, seal
 from modern.licences.record import LicenceRecord
+from modern.points.rules import add_months
 
 VALIDITY_MONTHS = 4
 ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalidé (solde nul)",
@@ -42,14 +42,6 @@ class Document:
     pdf: bytes
     code: str
     expires_on: dt.date
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Same day number `months` later, or the month's last day when it has no such day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month,
-                       day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _ddmmyyyy(day: dt.date) -> str:

@@ -1,14 +1,19 @@
-"""`/verifier`: anybody (insurer, employer, car rental) checks a document of ours."""
+"""`/verifier`: anybody (insurer, employer, car rental) checks a document of ours.
+
+The page takes no account and changes nothing, so its form carries no CSRF token (asking for
+one would open a server-side session for every anonymous visitor); it is rate limited per
+client address instead, like the JSON verification. Expiry is judged on today's date in Paris.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from modern.documents.keys import KeyRing
 from modern.documents.pdf import code_in_pdf, typed_code
 from modern.documents.verification import check
+from modern.points.services import today_in_paris
+from modern.throttling import StoreUnavailable, client_address, throttling
 
 blueprint = Blueprint("documents", __name__)
 MAX_PDF_BYTES = 2 * 1024 * 1024
@@ -19,11 +24,30 @@ def seal_keys() -> KeyRing:
     return keys
 
 
+def _refused() -> Response | None:
+    try:
+        decision = throttling().rate_limit.hit("verification", client_address())
+    except StoreUnavailable:
+        return Response(render_template(
+            "documents/verifier.html", outcome=None, code="",
+            problem="Le service ne peut pas vérifier de document pour le moment. Réessayez "
+                    "dans quelques minutes."), 503)
+    if decision.allowed:
+        return None
+    response = Response(render_template(
+        "documents/verifier.html", outcome=None, code="",
+        problem="Trop de vérifications en peu de temps. Patientez une minute."), 429)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
+
+
 @blueprint.route("/verifier", methods=["GET", "POST"])
-def verifier() -> tuple[str, int]:
+def verifier() -> Response | tuple[str, int]:
     code = ""
     problem = ""
     if request.method == "POST":
+        if (refused := _refused()) is not None:
+            return refused
         upload = request.files.get("document")
         if upload and upload.filename:
             data = upload.read(MAX_PDF_BYTES + 1)
@@ -35,7 +59,7 @@ def verifier() -> tuple[str, int]:
             code = typed_code(request.form.get("code", ""))
             if not code:
                 problem = "Saisissez le code du document ou joignez le fichier PDF."
-    outcome = check(code, seal_keys(), dt.date.today()) if code else None
+    outcome = check(code, seal_keys(), today_in_paris()) if code else None
     status = 200 if outcome is None or outcome.valid else 422
     if problem:
         status = 422

@@ -7,15 +7,18 @@ import io
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from modern.db import db
 from modern.licences.generator import generate
-from modern.licences.importer import import_extract
+from modern.licences.importer import IMPORT_HOOKS, Change, ImportHooks, import_extract
 from modern.licences.models import Licence
 
 registry = AppGroup("registry", help="Licence records from the national file (SNPC).")
@@ -36,14 +39,25 @@ def import_command(path: Path, batch_size: int) -> None:
     def reject(number: int, reason: str) -> None:
         click.echo(f"{path.name}:{number}: rejected: {reason}", err=True)
 
+    # Other packages hear of the licences whose balance or status changed (holder alerts).
+    hooks: list[ImportHooks] = current_app.extensions.get(IMPORT_HOOKS, [])
+
+    def changed(session: Session, changes: Sequence[Change]) -> None:
+        for hook in hooks:
+            hook.changed(session, changes)
+
     with stream:
         size = os.fstat(stream.fileno()).st_size
         show = sys.stderr.isatty()
         with click.progressbar(length=size, label="Import", file=sys.stderr,
                                hidden=not show, show_eta=True) as bar:
             summary = import_extract(db.session(), stream, reject, batch_size=batch_size,
-                                     on_progress=bar.update if show else None)
+                                     on_progress=bar.update if show else None,
+                                     on_changes=changed if hooks else None)
     click.echo(summary.as_text())
+    for hook in hooks:
+        if line := hook.finished(db.session()):
+            click.echo(line)
 
 
 @demo.command("seed")

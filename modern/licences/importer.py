@@ -5,14 +5,21 @@ on the file. Each batch is one transaction: the stored update dates of its licen
 once, every line gets its outcome in file order, and one upsert writes what is newer
 (`ON CONFLICT … DO UPDATE … WHERE` the delivery is newer, so a concurrent import cannot
 overwrite a newer row with an older one either).
+
+A caller that wants to know which stored licences changed balance or status (holder alerts)
+passes `on_changes`: it is called in the batch's transaction, before the commit, with the old
+and new figures of every licence that batch replaced with a different balance or status, so
+what it records commits with the rows or not at all. The pre-select that reads the stored
+update dates reads the stored balance and status too: knowing what changed costs two columns
+per stored licence, and a RETURNING of the rows written when there are changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import ARRAY, String, any_, bindparam, column, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,6 +46,34 @@ class ImportSummary:
 
 
 Rejection = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A stored licence that a newer delivery gave another balance or status."""
+
+    numero: str
+    date_mise_a_jour: dt.datetime  # of the new delivery, UTC: identifies the change
+    solde_avant: int
+    solde: int
+    etat_avant: str
+    etat: str
+
+
+ChangeListener = Callable[[Session, Sequence[Change]], None]
+
+
+class ImportHooks(Protocol):
+    """What another package attaches to registry imports (`app.extensions[IMPORT_HOOKS]`,
+    a list): `changed` is the `on_changes` listener; `finished` runs once the whole extract
+    is in, in its own transaction, and may return one line for the command's output."""
+
+    def changed(self, session: Session, changes: Sequence[Change]) -> None: ...
+
+    def finished(self, session: Session) -> str | None: ...
+
+
+IMPORT_HOOKS = "registry_import_hooks"
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -80,8 +115,10 @@ def import_extract(
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     now: dt.datetime | None = None,
+    on_changes: ChangeListener | None = None,
 ) -> ImportSummary:
-    """Imports every valid line of `stream` and commits batch by batch."""
+    """Imports every valid line of `stream` and commits batch by batch; `on_changes` hears,
+    inside each batch's transaction, of the stored licences whose balance or status changed."""
     summary = ImportSummary()
 
     def reject(number: int, reason: str) -> None:
@@ -93,14 +130,14 @@ def import_extract(
     for record in parse_lines(stream, reject):
         batch.append(record)
         if len(batch) >= batch_size:
-            _write_batch(session, batch, summary, now)
+            _write_batch(session, batch, summary, now, on_changes)
             batch = []
         if on_progress is not None and hasattr(stream, "tell"):
             new_position = stream.tell()
             on_progress(new_position - position)
             position = new_position
     if batch:
-        _write_batch(session, batch, summary, now)
+        _write_batch(session, batch, summary, now, on_changes)
     summary.read = summary.inserted + summary.replaced + summary.unchanged + summary.rejected
     return summary
 
@@ -113,35 +150,54 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _write_batch(session: Session, batch: list[LicenceRecord], summary: ImportSummary,
-                 now: dt.datetime | None) -> None:
+                 now: dt.datetime | None, on_changes: ChangeListener | None = None) -> None:
     numeros = {record.numero_dossier for record in batch}
-    latest: dict[str, dt.datetime] = {
-        numero: _utc(updated) for numero, updated in session.execute(_stored_dates(session), {
+    # numero -> (update date, balance, status) as stored, then as this batch leaves it.
+    latest: dict[str, tuple[dt.datetime, int, str]] = {
+        numero: (_utc(updated), solde, etat)
+        for numero, updated, solde, etat in session.execute(_stored_dates(session), {
             "numeros": list(numeros)})
     }
     winners: dict[str, LicenceRecord] = {}
+    # numero -> (balance, status) stored before this batch, for the licences it replaces.
+    before: dict[str, tuple[int, str]] = {}
     for record in batch:
         numero = record.numero_dossier
         updated = _utc(record.date_mise_a_jour)
         previous = latest.get(numero)
         if previous is None:
             summary.inserted += 1
-        elif updated > previous:
+        elif updated > previous[0]:
             summary.replaced += 1
+            if on_changes is not None and numero not in before:
+                before[numero] = (previous[1], previous[2])
         else:
             summary.unchanged += 1
             continue
-        latest[numero] = updated
+        latest[numero] = (updated, record.solde, record.etat_permis)
         winners[numero] = record
     if not winners:
         session.rollback()
         return
+    changes = [Change(numero, _utc(winners[numero].date_mise_a_jour), solde, winners[numero].solde,
+                      etat, winners[numero].etat_permis)
+               for numero, (solde, etat) in before.items()
+               if (solde, etat) != (winners[numero].solde, winners[numero].etat_permis)]
     imported_at = now or dt.datetime.now(dt.UTC)
     rows = [_row(record, imported_at) for record in winners.values()]
     if session.get_bind().dialect.name == "postgresql":
-        _copy_upsert(session, rows)
+        written = _copy_upsert(session, rows, returning=bool(changes))
+    elif changes:
+        written = set(session.scalars(_upsert().returning(Licence.numero), rows))
     else:
         session.execute(_upsert(), rows)
+        written = None
+    if written is not None:
+        # A concurrent import may have stored a newer delivery since the pre-select: the
+        # upsert skipped those rows, and their change is that import's to report.
+        changes = [change for change in changes if change.numero in written]
+    if changes and on_changes is not None:
+        on_changes(session, changes)
     session.commit()
 
 
@@ -150,9 +206,10 @@ COLUMNS = ("numero", "nom", "prenoms", "date_naissance", "etat", "solde", "date_
 
 
 def _stored_dates(session: Session) -> Any:
-    """Update dates of the batch's stored licences. On PostgreSQL one array parameter
-    (`= ANY`), not thousands of IN parameters to render and parse on every batch."""
-    query = select(Licence.numero, Licence.date_mise_a_jour)
+    """Update dates, balances and statuses of the batch's stored licences. On PostgreSQL one
+    array parameter (`= ANY`), not thousands of IN parameters to render and parse on every
+    batch."""
+    query = select(Licence.numero, Licence.date_mise_a_jour, Licence.solde, Licence.etat)
     if session.get_bind().dialect.name == "postgresql":
         return query.where(Licence.numero == any_(bindparam("numeros", type_=ARRAY(String))))
     return query.where(Licence.numero.in_(bindparam("numeros", expanding=True)))
@@ -195,9 +252,11 @@ def _upsert(source: Any = None) -> Any:
 _DELIVERY = table("licence_delivery", *(column(name) for name in COLUMNS))
 
 
-def _copy_upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+def _copy_upsert(session: Session, rows: list[dict[str, Any]], *,
+                 returning: bool = False) -> set[str] | None:
     """PostgreSQL: COPY the batch into a temporary table, then one upsert from it. Row by row
-    statements, even pipelined, cost several times more per licence."""
+    statements, even pipelined, cost several times more per licence. With `returning`, the
+    file numbers the upsert actually wrote."""
     session.execute(text(
         "CREATE TEMPORARY TABLE IF NOT EXISTS licence_delivery "
         "(LIKE licence INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"))
@@ -207,4 +266,8 @@ def _copy_upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         copy.set_types(COLUMN_TYPES)
         for row in rows:
             copy.write_row([row[name] for name in COLUMNS])
-    session.execute(_upsert(select(*_DELIVERY.c)))
+    statement = _upsert(select(*_DELIVERY.c))
+    if not returning:
+        session.execute(statement)
+        return None
+    return set(session.scalars(statement.returning(Licence.numero)))

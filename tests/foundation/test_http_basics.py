@@ -21,7 +21,7 @@ def test_every_response_carries_a_request_id_and_it_is_on_the_log_line(
     assert len(request_id) == 24
     line = json.loads(caplog.handler.format(caplog.records[-1]))
     assert line["request_id"] == request_id
-    assert line["path"] == "/healthz" and line["status"] == 200
+    assert line["route"] == "/healthz" and line["status"] == 200
 
 
 def test_a_proxy_request_id_is_kept_and_a_forged_one_replaced(client: FlaskClient) -> None:

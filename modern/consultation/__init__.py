@@ -1,0 +1,23 @@
+"""What a holder sees once signed in, and what a third party can check.
+
+- `overview.py`: the holder's view of their licence (balance and its freshness, status,
+  probation, categories, 10-year history, forecast, advice citing the law), pure.
+- `holder.py`: the signed-in holder (account, licence record, FranceConnect or not).
+- `documents.py`: which documents a session may download, and issuing them.
+- `web.py`: the dashboard's content and the downloads; `api.py`, `schemas.py`, `openapi.py`:
+  the JSON API under /api/v1 and its OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from modern.consultation import api, web
+from modern.points.rules import french_date
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["date_fr"] = french_date
+    app.jinja_env.filters["date_court"] = lambda day: day.strftime("%d/%m/%Y") if day else "-"
+    web.init_app(app)
+    api.init_app(app)
