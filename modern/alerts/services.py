@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from modern.alerts.models import EMAIL, AlertChange, AlertContact
 from modern.errors import DomainError
 from modern.licences.importer import Change
 from modern.logs import mask_numero
+from modern.phones import normalise_mobile
 from modern.tokens import Purpose, TokenService
 
 log = logging.getLogger("modern.alerts")
@@ -76,17 +76,13 @@ def _now() -> dt.datetime:
 
 
 def normalise_phone(raw: str) -> str:
-    """A mobile number in E.164 form; French numbers may be typed as 06 12 34 56 78."""
-    try:
-        number = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number) or phonenumbers.number_type(
-            number) not in (phonenumbers.PhoneNumberType.MOBILE,
-                            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+    """A mobile number in E.164 form (the project's one normaliser: 06 12 34 56 78, +33…,
+    overseas departments, other countries)."""
+    number = normalise_mobile(raw)
+    if number is None:
         raise InvalidContact("Saisissez un numéro de téléphone mobile valide, par exemple "
                              "06 12 34 56 78.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 def contacts(session: Session, account_id: int) -> dict[str, AlertContact]:
@@ -223,23 +219,26 @@ def dispatch(session: Session, messenger: Messenger, links: Links, *,
                 AlertContact.confirmed_at.is_not(None), Account.numero == AlertContact.numero)
             .order_by(AlertContact.id)):
         recipients.setdefault(contact.numero, []).append(contact)
-    claimed = sent = 0
-    now = _now()
+    # The claim: whoever sets sent_at first tells a change; nobody else does.
+    won = set(session.scalars(update(AlertChange).where(
+        AlertChange.id.in_([change.id for change in batch]), AlertChange.sent_at.is_(None))
+        .values(sent_at=_now()).returning(AlertChange.id).execution_options(
+            synchronize_session=False)))
+    sent = 0
+    counts = []
     for change in batch:
-        contacts_for = recipients.get(change.numero, [])
-        # The claim: whoever changes sent_at first tells this change; nobody else does.
-        won = session.execute(update(AlertChange).where(
-            AlertChange.id == change.id, AlertChange.sent_at.is_(None)).values(
-            sent_at=now, messages=len(contacts_for)).execution_options(
-            synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-        if won != 1:
+        if change.id not in won:
             continue
-        claimed += 1
+        contacts_for = recipients.get(change.numero, [])
         for contact in contacts_for:
             messenger.send(messages.alert(contact.channel, contact.address, change, links))
-            sent += 1
+        sent += len(contacts_for)
+        if contacts_for:
+            counts.append({"id": change.id, "messages": len(contacts_for)})
         log.info("alert sent", extra={"event": "alert_sent", "numero": mask_numero(
             change.numero), "messages": len(contacts_for)})
+    if counts:
+        session.execute(update(AlertChange), counts)
     session.flush()
     session.expire_all()
-    return Dispatched(claimed, sent)
+    return Dispatched(len(won), sent)

@@ -28,6 +28,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from marshmallow import Schema, ValidationError
 
+from modern.accounts.sessions import SessionStoreUnavailable
 from modern.consultation import documents, openapi
 from modern.consultation.holder import Holder, current_holder, overview_of
 from modern.consultation.overview import Overview
@@ -187,6 +188,12 @@ def _rate_limit() -> None:
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@blueprint.errorhandler(SessionStoreUnavailable)
+def _sessions_down(error: SessionStoreUnavailable) -> Response:
+    return _problem(Unavailable("Service momentanément indisponible. Réessayez dans quelques "
+                                "minutes."))
 
 
 @blueprint.errorhandler(DomainError)

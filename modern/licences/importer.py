@@ -188,7 +188,8 @@ def _write_batch(session: Session, batch: list[LicenceRecord], summary: ImportSu
     if session.get_bind().dialect.name == "postgresql":
         written = _copy_upsert(session, rows, returning=bool(changes))
     elif changes:
-        written = set(session.scalars(_upsert().returning(Licence.numero), rows))
+        written = set(session.connection().execute(
+            _upsert().returning(Licence.numero), rows).scalars())
     else:
         session.execute(_upsert(), rows)
         written = None
@@ -270,4 +271,5 @@ def _copy_upsert(session: Session, rows: list[dict[str, Any]], *,
     if not returning:
         session.execute(statement)
         return None
-    return set(session.scalars(statement.returning(Licence.numero)))
+    # Core, not the ORM: the file numbers come back without ORM result processing.
+    return set(session.connection().execute(statement.returning(Licence.numero)).scalars())

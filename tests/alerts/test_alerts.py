@@ -123,7 +123,7 @@ def test_stopping_alerts(app: Flask, client: FlaskClient,
     assert alerts_sent(app) == []
 
 
-# -- telling the changes ----------------------------------------------------------------------------
+# -- telling the changes ----------------------------------------------------------------------
 
 
 def opted_in(app: Flask, demo: dict[str, dict[str, Any]], scenario: str, email: str) -> None:

@@ -4,11 +4,14 @@ may see it, the verification of documents, errors as problem details, the rate l
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -172,10 +175,30 @@ def test_a_bad_verification_request_is_a_problem(client: FlaskClient) -> None:
     problem(client.get("/api/v1/nulle-part"), 404, "HTTP_404")
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
 def test_the_api_is_rate_limited_per_address(make_settings: Callable[..., Any], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             store: str) -> None:
+    """On the shared counters: the database's, or Redis's when several hosts share them (the
+    sessions then live in Redis too)."""
+    overrides: dict[str, Any] = {}
+    prefix = f"test:consult:{uuid.uuid4().hex[:8]}:"
+    if store == "redis":
+        if not redis_available():
+            pytest.skip(f"needs Redis at {REDIS_URL}")
+        overrides = {"redis_url": REDIS_URL, "redis_key_prefix": prefix}
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(make_settings(rate_limit_per_minute=3))
+    app = create_app(make_settings(rate_limit_per_minute=3, **overrides))
     try:
         record = demo_records()["sans_infraction"]
         import_records(app, [record])
@@ -190,3 +213,7 @@ def test_the_api_is_rate_limited_per_address(make_settings: Callable[..., Any], 
         assert client.post("/api/v1/verifications", json={"code": "x"}).status_code == 200
     finally:
         empty(app)
+        if store == "redis":
+            connection = redis.Redis.from_url(REDIS_URL)
+            for key in connection.scan_iter(f"{prefix}*"):
+                connection.delete(key)

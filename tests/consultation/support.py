@@ -34,11 +34,15 @@ def demo_records(as_of: dt.date | None = None) -> dict[str, dict[str, Any]]:
     return {SCENARIOS[index]: record for index, record in enumerate(records)}
 
 
+def _refuse(number: int, reason: str) -> None:
+    raise AssertionError(f"line {number} rejected: {reason}")
+
+
 def import_records(app: Flask, records: Iterable[dict[str, Any]], **options: Any) -> Any:
+    """Imports registry records as `flask registry import` does; returns the summary."""
     lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
     with app.app_context():
-        return import_extract(db.session(), io.BytesIO(lines.encode()),
-                              lambda n, r: (_ for _ in ()).throw(AssertionError(r)), **options)
+        return import_extract(db.session(), io.BytesIO(lines.encode()), _refuse, **options)
 
 
 def open_account(app: Flask, numero: str, email: str | None = None, *,

@@ -43,12 +43,17 @@ SITUATIONS = {
     "sans_infraction": "Votre solde est au maximum possible aujourd'hui",
     "un_point_recent": "revient six mois plus tard",
     "plusieurs_retraits": "Récupérer des points avec un stage",
+    "retraits_anciens_restitues": "Restitution de points",
+    "stage_apres_retraits": "Stage de sensibilisation",
     "probatoire_sans_infraction": "Votre solde ne peut dépasser 8 points",
+    "probatoire_aac": "Période probatoire",
     "probatoire_avec_infraction": "Stage obligatoire de sensibilisation",
+    "probatoire_formation_complementaire": "Période probatoire",
     "suspendu": "Votre permis est suspendu du",
     "invalide": "Votre permis n'est plus valide",
-    "poids_lourd": "Catégorie",
+    "poids_lourd": "Poids lourds",
     "longue_histoire": "Historique des dix dernières années",
+    "numero_ancien": "01.01 (Lunettes)",
     "solde_en_ecart": "Le solde du fichier ne correspond pas aux mouvements enregistrés",
     "solde_bas": "Récupérer des points avec un stage",
 }
@@ -154,6 +159,7 @@ def sign_out(page: Any) -> None:
 
 
 def test_the_dashboard_of_each_situation(page: Any, live: Live) -> None:
+    assert set(SITUATIONS) == set(live.records)  # every scenario of the demo generator
     for scenario, expected in SITUATIONS.items():
         record = live.records[scenario]
         sign_in(page, live.email(scenario))

@@ -98,8 +98,8 @@ def test_suspension_and_heavy_categories(client: FlaskClient, as_holder: Sign) -
     record = as_holder(other, "poids_lourd")
     text = page(other)
     for category in record["categories"][1:]:
-        assert f" {category['code']} Poids lourds" in text or f" {category['code']} Autobus" in text \
-            or f" {category['code']} Minibus" in text
+        assert any(f" {category['code']} {kind}" in text
+                   for kind in ("Poids lourds", "Autobus", "Minibus"))
     assert "À renouveler" in text or "Expirée" in text or "Sans limite" in text
 
 
@@ -174,5 +174,27 @@ def test_downloads_are_rate_limited(make_settings: Callable[..., Any], tmp_path:
         statuses = [client.get("/tableau-de-bord/documents/attestation.pdf").status_code
                     for _ in range(3)]
         assert statuses[:2] == [200, 200] and statuses[2] == 429
+    finally:
+        empty(app)
+
+
+def test_the_verifier_opens_no_session_and_is_rate_limited(
+        make_settings: Callable[..., Any], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A third party's visit leaves no server-side session behind (no CSRF token: the page
+    changes nothing), and checks are counted per address."""
+    from tests.consultation.support import empty
+    from wsgi import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_settings(rate_limit_per_minute=2))
+    try:
+        client = app.test_client()
+        page = client.get("/verifier")
+        assert page.status_code == 200 and "Set-Cookie" not in page.headers
+        statuses = [client.post("/verifier", data={"code": "DC04"}).status_code
+                    for _ in range(3)]
+        assert statuses == [422, 422, 429]
+        assert "Set-Cookie" not in client.post("/verifier", data={"code": "x"}).headers
     finally:
         empty(app)
