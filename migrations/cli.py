@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import getpass
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -20,7 +22,7 @@ from flask.cli import AppGroup
 from migrations.accounts import services as accounts
 from migrations.admin import audit, tokens
 from migrations.export.reader import LINES_PER_CHUNK, ExportFormatError
-from migrations.jobs import runner, services
+from migrations.jobs import runner, services, worker
 from migrations.jobs.models import RUNNING
 from migrations.jobs.services import REPORT_HEADER, JobStatus
 from migrations.lazy import cutover
@@ -61,7 +63,7 @@ def _summary(status: JobStatus) -> str:
             f"rejected {status.rejected}")
 
 
-def _run(job_id: int, workers: int) -> JobStatus:
+def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:
     """Runs the job with `workers` workers (one in this process, the others as processes)
     and shows its progress from the database: rows per second and time left."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -69,11 +71,12 @@ def _run(job_id: int, workers: int) -> JobStatus:
         click.echo("SQLite: one worker only (its writers take turns).", err=True)
         workers = 1
     settings = app.config["SETTINGS"]
-    extra = runner.spawn_workers(workers - 1, job_id, settings.database_url) if workers > 1 \
-        else []
+    extra = runner.spawn_workers(workers - 1, job_id, settings.database_url, threads) \
+        if workers > 1 else []
     outcome: dict[str, str] = {}
     thread = threading.Thread(
-        target=lambda: outcome.setdefault("state", runner.work_here(app, job_id, "cli")),
+        target=lambda: outcome.setdefault(
+            "state", runner.work_here(app, job_id, "cli", threads=threads)),
         daemon=True)
     thread.start()
     total = 2 * services.status(db.session(), job_id).lines
@@ -115,14 +118,16 @@ def _write_report(job_id: int, target: IO[str]) -> int:
 @click.option("--dry-run", is_flag=True, help="Report what a run would do; write nothing.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes on this host (PostgreSQL).")
+@click.option("--threads", type=click.IntRange(1, 16),
+              help="Connections of each worker (PostgreSQL; default MIGRATION_WORKER_THREADS).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one line per input line: ligne;numero;resultat;motif.")
 @click.option("--chunk-lines", default=LINES_PER_CHUNK, show_default=True,
               type=click.IntRange(1, 100_000), hidden=True)
 @click.option("--no-start", is_flag=True, hidden=True,
               help="Create the job only (for worker processes started elsewhere).")
-def run_command(path: Path, dry_run: bool, workers: int, report_path: Path | None,
-                chunk_lines: int, no_start: bool) -> None:
+def run_command(path: Path, dry_run: bool, workers: int, threads: int | None,
+                report_path: Path | None, chunk_lines: int, no_start: bool) -> None:
     """Migrate the accounts of a legacy export (Windows-1252, `;`, CRLF)."""
     try:
         with path.open("rb") as stream:
@@ -141,7 +146,7 @@ def run_command(path: Path, dry_run: bool, workers: int, report_path: Path | Non
     if no_start:
         click.echo(job_id)
         return
-    status = _run(job_id, workers)
+    status = _run(job_id, workers, threads)
     if report_path is not None:
         with report_path.open("w", encoding="utf-8", newline="") as handle:
             _write_report(job_id, handle)
@@ -156,8 +161,10 @@ def run_command(path: Path, dry_run: bool, workers: int, report_path: Path | Non
 @migrations_cli.command("resume")
 @click.argument("job_id", type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", type=click.IntRange(1, 16))
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path))
-def resume_command(job_id: int, workers: int, report_path: Path | None) -> None:
+def resume_command(job_id: int, workers: int, threads: int | None,
+                   report_path: Path | None) -> None:
     """Resume a stopped, failed or interrupted job from its last checkpoint."""
     try:
         services.resume(db.session(), job_id)
@@ -165,7 +172,7 @@ def resume_command(job_id: int, workers: int, report_path: Path | None) -> None:
         raise _fail(exc) from exc
     _audit("job.resume", str(job_id))
     db.session.commit()
-    status = _run(job_id, workers)
+    status = _run(job_id, workers, threads)
     if report_path is not None:
         with report_path.open("w", encoding="utf-8", newline="") as handle:
             _write_report(job_id, handle)
@@ -173,14 +180,36 @@ def resume_command(job_id: int, workers: int, report_path: Path | None) -> None:
 
 
 @migrations_cli.command("work")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=int, required=False)
+@click.option("--threads", type=click.IntRange(1, 16),
+              help="Connections of this worker (PostgreSQL; default MIGRATION_WORKER_THREADS).")
+@click.option("--once", is_flag=True,
+              help="Without JOB_ID: stop when no job is left instead of waiting for the next.")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds between two looks for a job to take up.")
 @click.option("--quiet", is_flag=True)
-def work_command(job_id: int, quiet: bool) -> None:
-    """Be one more worker of a running job (on this host or another)."""
+def work_command(job_id: int | None, threads: int | None, once: bool, poll: float,
+                 quiet: bool) -> None:
+    """Be one more worker of a running job (JOB_ID), or, without it, a standing worker that
+    takes up every running job, including those whose workers died, and waits for the next.
+    Run any number of them, on this host or others that reach the database."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    state = runner.work_here(app, job_id, f"process-{__import__('os').getpid()}")
+    name = f"process-{os.getpid()}"
+    if job_id is not None:
+        state = runner.work_here(app, job_id, name, threads=threads)
+        if not quiet:
+            click.echo(f"job {job_id}: {state}")
+        return
+    settings = app.config["SETTINGS"]
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the current batch, then leave
+        signal.signal(signum, lambda *_args: stopping.set())
+    done = worker.work_all(
+        db.engine, lambda: runner.dependencies(app), name=name,
+        threads=threads or settings.migration_worker_threads, poll_seconds=poll, once=once,
+        lease_seconds=settings.migration_lease_seconds, should_stop=stopping.is_set)
     if not quiet:
-        click.echo(f"job {job_id}: {state}")
+        click.echo(f"jobs worked on: {', '.join(map(str, done)) or 'none'}")
 
 
 @migrations_cli.command("stop")

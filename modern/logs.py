@@ -7,7 +7,6 @@ Secrets never go into log records: callers log a file number through `mask_numer
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
@@ -17,6 +16,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+import msgspec
 from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -25,11 +25,24 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
 
+# Lines are written on every request (and twice on the legacy ones): msgspec encodes a line in
+# a twentieth of json.dumps's time; anything it does not know is written as str() would.
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonFormatter(logging.Formatter):
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 in UTC to the millisecond; the date and time of day made once a second."""
+        second = int(created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{self._second[1]}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -40,7 +53,10 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        try:
+            return _ENCODER.encode(entry).decode()
+        except (TypeError, ValueError, OverflowError):  # an exotic value: the slow way
+            return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def _stamp_request_id(factory: Any) -> Any:

@@ -32,17 +32,28 @@ def allow_form_target(app: Flask, origin: str) -> None:
     app.extensions[CSP_EXTENSION] = policy(targets)
 
 
+_FIXED = (
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy",
-                           app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY))
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Each header unless the view set its own: the names present are gathered once (a
+        # `setdefault` per header costs a scan and a caught KeyError each, on every request).
+        present = {name.lower() for name, _value in headers.items()}
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy",
+                        app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY))
+        for name, value in _FIXED:
+            if name.lower() not in present:
+                headers.add(name, value)
         mimetype = response.mimetype or ""
         if mimetype.startswith("text/") and "charset" not in (response.content_type or ""):
             response.content_type = f"{mimetype}; charset=utf-8"

@@ -103,6 +103,13 @@ class Settings:
     migration_upload_max_bytes: int = 512 * 1024 * 1024
     migration_files_dir: str = ""
     admin_rate_limit_per_minute: int = 120
+    # Migration workers: connections of each worker process (PostgreSQL), the lease a worker
+    # renews on its job (past it, the job has no worker left and the next one takes it up),
+    # and whether the web processes run the jobs started from the admin API themselves (off:
+    # `flask migrations work` processes do).
+    migration_worker_threads: int = 2
+    migration_lease_seconds: int = 60
+    migration_web_worker: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -182,6 +189,12 @@ class Settings:
             migration_files_dir=reader.text("MIGRATION_FILES_DIR", ""),
             admin_rate_limit_per_minute=reader.integer(
                 "ADMIN_RATE_LIMIT_PER_MINUTE", 120, minimum=1, maximum=100_000),
+            migration_worker_threads=reader.integer(
+                "MIGRATION_WORKER_THREADS", 2, minimum=1, maximum=16),
+            migration_lease_seconds=reader.integer(
+                "MIGRATION_LEASE_SECONDS", 60, minimum=5, maximum=3600),
+            migration_web_worker=reader.choice("MIGRATION_WEB_WORKER", ("on", "off"),
+                                               "on") == "on",
             **_franceconnect(reader, environment),
         )
         if environment == "production" and not settings.public_url.startswith("https://"):

@@ -24,7 +24,8 @@ def init_app(app: Flask, settings: Settings) -> Compat:
     clock = Clock()
     service = CodeService(KeyRing(keys), validity_days=settings.code_validity_days, clock=clock)
     bundle = Compat(settings=settings, codes=service, clock=clock,
-                    proof=CodeHolderProof(service, lambda: db.session(), throttling),
+                    proof=CodeHolderProof(service, lambda: db.session(), throttling,
+                                          lambda: db.engine),
                     notice=notice.build_notice(settings))
     app.extensions[EXTENSION] = bundle
     notice.init_app(app, bundle.notice)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from adapters.messaging import Message, Messenger
-from modern.holder_proof import Channel, ProofOutcome
+from modern.holder_proof import Channel, ProofOutcome, ProofResult
 from modern.licences.models import Licence
 from modern.licences.record import (
     NUMERO_DOSSIER,
@@ -67,7 +68,24 @@ class ReleveRestreint:
 def authenticate(proof: CodeHolderProof, numero: str, code: str, channel: Channel, *,
                  lock_state: LockState | None = None) -> str:
     """The normalised file number when `code` proves it; otherwise the contract's refusal."""
-    result = proof.verify(numero, code, channel, lock_state=lock_state)
+    return _proved(proof.verify(numero, code, channel, lock_state=lock_state))
+
+
+def authenticate_reading(session: Callable[[], Session], proof: CodeHolderProof, numero: str,
+                         code: str, channel: Channel, *, lock_state: LockState | None = None,
+                         ) -> tuple[str, LicenceRecord]:
+    """`authenticate`, with the file's record: read with the codes by the same query, or
+    apart, through the session, when it could not be (a file migrated on the spot from the
+    legacy backend)."""
+    result, document = proof.verify_reading_record(numero, code, channel,
+                                                   lock_state=lock_state)
+    numero = _proved(result)
+    if document is None:
+        return numero, _record(session(), numero)
+    return numero, decode_record(document)
+
+
+def _proved(result: ProofResult) -> str:
     if result.outcome is ProofOutcome.OK:
         return result.numero
     if result.outcome is ProofOutcome.LOCKED:
@@ -107,7 +125,12 @@ def probation(record: LicenceRecord, today: dt.date, *,
 
 def solde(session: Session, numero: str, now: dt.datetime, *,
           course_spacing_days: int = 365) -> Solde:
-    record = _record(session, numero)
+    return solde_of(_record(session, numero), numero, now,
+                    course_spacing_days=course_spacing_days)
+
+
+def solde_of(record: LicenceRecord, numero: str, now: dt.datetime, *,
+             course_spacing_days: int = 365) -> Solde:
     on_probation, end = probation(record, paris_today(now),
                                   course_spacing_days=course_spacing_days)
     return Solde(numero=numero, solde=record.solde, etat=record.etat_permis,
@@ -125,7 +148,10 @@ def current_suspension(record: LicenceRecord, today: dt.date) -> Suspension | No
 
 
 def releve(session: Session, numero: str, now: dt.datetime) -> ReleveRestreint:
-    record = _record(session, numero)
+    return releve_of(_record(session, numero), numero, now)
+
+
+def releve_of(record: LicenceRecord, numero: str, now: dt.datetime) -> ReleveRestreint:
     suspension = current_suspension(record, paris_today(now))
     return ReleveRestreint(
         numero=numero, titulaire=record.titulaire, etat=record.etat_permis,

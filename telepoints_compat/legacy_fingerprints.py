@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple
 
 LEGACY_SHA1 = "legacy-sha1"
 LEGACY_MD5 = "legacy-md5"
@@ -27,8 +28,7 @@ _MD5 = re.compile(r"MD5::([0-9a-fA-F]{32})")
 _LABELS = {LEGACY_SHA1: b"legacy-sha1", LEGACY_MD5: b"legacy-md5"}
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyFingerprint:
+class LegacyFingerprint(NamedTuple):  # a tuple: a bulk import makes millions of them
     scheme: str  # LEGACY_SHA1 or LEGACY_MD5
     salt: str | None  # lower-case hex, SHA-1 only
     inner: str  # the legacy digest, lower-case hex
@@ -37,7 +37,8 @@ class LegacyFingerprint:
 def parse_fingerprint(text: str) -> LegacyFingerprint | None:
     """The fingerprint's parts, or None when it is in neither known form."""
     if match := _SHA1.fullmatch(text):
-        return LegacyFingerprint(LEGACY_SHA1, match.group(1).lower(), match.group(2).lower())
+        salt, inner = match.groups()
+        return LegacyFingerprint(LEGACY_SHA1, salt.lower(), inner.lower())
     if match := _MD5.fullmatch(text):
         return LegacyFingerprint(LEGACY_MD5, None, match.group(1).lower())
     return None
@@ -55,6 +56,20 @@ def wrap(key: bytes, numero: str, scheme: str, inner: str) -> str:
     """The stored digest: the legacy digest under the keyed hash, bound to the file number."""
     message = b"\x00".join((_LABELS[scheme], numero.encode(), inner.encode()))
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def wrapper(key: bytes) -> Callable[[str, str, str], str]:
+    """`wrap` under one key for many fingerprints in a row (a bulk import): the keyed hash's
+    state for the key is computed once, not once per fingerprint."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    labels = {scheme: label + b"\x00" for scheme, label in _LABELS.items()}
+
+    def wrap_one(numero: str, scheme: str, inner: str) -> str:
+        mac = keyed.copy()
+        mac.update(labels[scheme] + numero.encode() + b"\x00" + inner.encode())
+        return mac.hexdigest()
+
+    return wrap_one
 
 
 def matches(key: bytes, numero: str, scheme: str, salt: str | None, digest: str,

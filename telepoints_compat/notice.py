@@ -33,8 +33,14 @@ class Notice:
     def closes_at(self) -> dt.datetime:
         return dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(0), PARIS)
 
+    @functools.cached_property
+    def _closes_at_utc(self) -> dt.datetime:
+        # Compared on every legacy request: in UTC, like the clock, so that the comparison
+        # does not look up the Paris offset each time.
+        return self.closes_at.astimezone(dt.UTC)
+
     def closed(self, now: dt.datetime) -> bool:
-        return now >= self.closes_at
+        return now >= self._closes_at_utc
 
     def headers(self) -> dict[str, str]:
         deprecated = dt.datetime.combine(self.deprecated_since, dt.time(0), PARIS)

@@ -75,8 +75,10 @@ def _paris(value: dt.datetime | None) -> str:
     return f"{local:%d/%m/%Y} à {local:%H} h {local:%M}"
 
 
-@blueprint.app_template_filter("date_fr")
-def _date_fr(value: dt.date | dt.datetime | None) -> str:
+# Its own name: the modern pages register a `date_fr` of their own (dates in words), and
+# these pages keep the digits Télépoints showed.
+@blueprint.app_template_filter("date_telepoints")
+def _date_telepoints(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):

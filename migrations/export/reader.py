@@ -28,7 +28,7 @@ class RawChunk:
     seq: int
     first_line: int
     line_count: int
-    payload: bytes  # the lines, each ending with "\n" (a final line may lack it)
+    payload: bytes  # the lines, each ending with "\n"
 
 
 def check_header(line: bytes) -> None:
@@ -44,19 +44,7 @@ def check_header(line: bytes) -> None:
                                 + ";".join(COLUMNS))
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """Lines with their ends; a line over MAX_LINE_BYTES is skipped to its end and stands as
-    TOO_LONG, so that one broken line cannot exhaust memory."""
-    while True:
-        line = stream.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while (rest := stream.readline(65536)) and not rest.endswith(b"\n"):
-                pass
-            yield TOO_LONG + b"\n"
-            continue
-        yield line
+BLOCK_BYTES = 1 << 22  # read 4 MiB at a time: lines are cut in C, not one readline at a time
 
 
 class Digest:
@@ -72,28 +60,53 @@ class Digest:
         self.size += len(data)
 
 
+def _line_groups(stream: IO[bytes], digest: Digest | None) -> Iterator[list[bytes]]:
+    """The data lines, without their `\n`, a block's worth at a time. A line longer than
+    MAX_LINE_BYTES stands as TOO_LONG and is never held whole, so that one broken line cannot
+    exhaust memory; the text after the final line end, if any, is the last line."""
+    pending = b""  # the start of a line that goes on in the next block
+    skipping = False  # inside an over-long line: drop bytes up to its end
+    while block := stream.read(BLOCK_BYTES):
+        if digest is not None:
+            digest.update(block)
+        if skipping:
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            block, skipping = block[end + 1:], False
+        lines = (pending + block).split(b"\n") if pending else block.split(b"\n")
+        pending = lines.pop()
+        if len(pending) > MAX_LINE_BYTES:
+            lines.append(TOO_LONG)
+            pending, skipping = b"", True
+        if lines and max(map(len, lines)) > MAX_LINE_BYTES:
+            lines = [TOO_LONG if len(line) > MAX_LINE_BYTES else line for line in lines]
+        yield lines
+    if pending:
+        yield [pending]
+
+
 def read_chunks(stream: IO[bytes], *, lines_per_chunk: int = LINES_PER_CHUNK,
                 digest: Digest | None = None) -> Iterator[RawChunk]:
     """Checks the header (ExportFormatError), then yields the data lines in chunks. Empty
     lines are kept (each is a row, rejected for its column count); the empty text after the
-    file's final line end is not a line."""
-    lines = _lines(stream)
-    header = next(lines, None)
-    if header is None:
+    file's final line end is not a line. Memory holds a block and a chunk, whatever the size
+    of the file."""
+    header = stream.readline(MAX_LINE_BYTES + 1)
+    if not header:
         raise ExportFormatError("le fichier est vide")
     check_header(header)
     if digest is not None:
         digest.update(header)
     seq, first, buffer = 0, 2, []
-    for line in lines:
-        if digest is not None:
-            digest.update(line)
-        buffer.append(line if line.endswith(b"\n") else line + b"\n")
-        if len(buffer) >= lines_per_chunk:
-            yield RawChunk(seq, first, len(buffer), b"".join(buffer))
-            seq, first, buffer = seq + 1, first + len(buffer), []
+    for lines in _line_groups(stream, digest):
+        buffer += lines
+        while len(buffer) >= lines_per_chunk:
+            taken, buffer = buffer[:lines_per_chunk], buffer[lines_per_chunk:]
+            yield RawChunk(seq, first, len(taken), b"\n".join(taken) + b"\n")
+            seq, first = seq + 1, first + len(taken)
     if buffer:
-        yield RawChunk(seq, first, len(buffer), b"".join(buffer))
+        yield RawChunk(seq, first, len(buffer), b"\n".join(buffer) + b"\n")
 
 
 def chunk_lines(chunk_payload: bytes, first_line: int) -> Iterator[tuple[int, bytes]]:

@@ -5,33 +5,36 @@ Contract section 2: Windows-1252, `;`, CRLF, one header row, no quoting unless a
 reason an administrator needs to fix it, and the run goes on. Dates are `JJ/MM/AAAA`; date-times
 `JJ/MM/AAAA HH:MM:SS` in Europe/Paris, converted to UTC here.
 
-Speed matters (exports of millions of lines): the common unquoted line is split with
-`str.split`, dates are parsed by slicing and cached, and no regular expression runs on a field
-that a cheaper test already settled.
+Speed matters (exports of millions of lines, read by Python at some microseconds a line): the
+common unquoted line is split with `str.split`, a chunk is decoded at once, dates are parsed
+by slicing and kept in bounded caches, no regular expression runs on a field that a cheaper
+test already settled, and the bulk import takes each line's values as a plain tuple
+(`parse_values`) rather than an object.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import re
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from migrations.export.phones import is_mobile, to_e164
+from modern.phones import is_mobile, to_e164
 from telepoints_compat.legacy_fingerprints import LegacyFingerprint, parse_fingerprint
 
 COLUMNS = ("NUM_DOSSIER", "CODE_EMPREINTE", "CODE_EMIS_LE", "CODE_VALIDE_JUSQU_AU", "TELEPHONE",
            "EMAIL", "ECHECS", "BLOQUE_JUSQU_AU", "STATUT", "CREE_LE", "DERNIERE_CONNEXION",
            "NOM", "PRENOM", "DATE_NAISSANCE")
 STATUSES = ("ACTIF", "SUSPENDU", "CLOS")
-# 12 digits since 1975; older files 5 to 19 letters and digits; no check digit exists.
-_NUMERO = re.compile(r"[0-9A-Z]{5,19}")
 _EMAIL = re.compile(r"[^@\s;]{1,64}@[^@\s;]{1,190}\.[^@\s;]{2,63}")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 MAX_FAILURES = 1000
 TOO_LONG = b"\x00"  # stands for a line longer than the reader accepts (see reader.py)
+_TOO_LONG_TEXT = TOO_LONG.decode("cp1252")
+_CACHE_SIZE = 100_000  # values kept per cache: memory stays flat whatever the export's size
 
 
 @dataclass(slots=True)
@@ -52,6 +55,12 @@ class LegacyAccount:
     notes: str | None  # what was read but not kept, e.g. an unreadable telephone number
 
 
+# What `parse_values` gives for a readable line, in this order.
+VALUES = ("numero_raw", "numero", "scheme", "salt", "inner", "issued_on", "issued_at",
+          "expires_at", "mobile", "email", "failures", "locked_until", "statut", "created_at",
+          "last_login", "notes")
+
+
 @dataclass(slots=True)
 class Rejection:
     numero_raw: str
@@ -62,16 +71,11 @@ class _Unreadable(ValueError):
     pass
 
 
-def split_line(raw: bytes) -> list[str] | Rejection:
-    """The fields of one line (without its line end), or why they cannot be had."""
-    if raw == TOO_LONG:
-        return Rejection("", "ligne trop longue")
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError:
-        first = raw.split(b";", 1)[0].decode("cp1252", "replace")
-        return Rejection(first[:64], "caractères illisibles en Windows-1252")
+def split_text(text: str) -> list[str] | Rejection:
+    """The fields of one decoded line (without its line end), or why they cannot be had."""
     if '"' not in text:
+        if text == _TOO_LONG_TEXT:
+            return Rejection("", "ligne trop longue")
         return text.split(";")
     try:
         return next(csv.reader([text], delimiter=";", quotechar='"', strict=True))
@@ -79,14 +83,46 @@ def split_line(raw: bytes) -> list[str] | Rejection:
         return Rejection(text.split(";", 1)[0][:64], "guillemets mal formés")
 
 
-def parse_fields(fields: list[str]) -> LegacyAccount | Rejection:
+def split_line(raw: bytes) -> list[str] | Rejection:
+    """The fields of one line (without its line end), or why they cannot be had."""
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        first = raw.split(b";", 1)[0].decode("cp1252", "replace")
+        return Rejection(first[:64], "caractères illisibles en Windows-1252")
+    return split_text(text)
+
+
+def lines_of(payload: bytes) -> Iterator[list[str] | Rejection]:
+    """The fields of each line of a chunk (lines ending with `\\n`), in order. The chunk is
+    decoded at once; only a chunk with an undecodable byte is decoded line by line, to reject
+    just the lines that hold one."""
+    try:
+        text = payload.decode("cp1252")
+    except UnicodeDecodeError:
+        raws = payload.split(b"\n")
+        if raws[-1] == b"":
+            raws.pop()
+        for raw in raws:
+            yield split_line(raw[:-1] if raw.endswith(b"\r") else raw)
+        return
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        yield split_text(line[:-1] if line.endswith("\r") else line)
+
+
+def parse_values(fields: list[str]) -> tuple[Any, ...] | Rejection:
+    """A readable line's values in VALUES order, or the reason it cannot be read."""
     numero_raw = fields[0][:64] if fields else ""
     if len(fields) != len(COLUMNS):
         return Rejection(numero_raw, f"{len(fields)} colonnes au lieu de {len(COLUMNS)}")
     (num, empreinte, emis, valide, telephone, email, echecs, bloque, statut, cree, connexion,
      _nom, _prenom, naissance) = fields
     numero = "".join(num.split()).upper()
-    if not _NUMERO.fullmatch(numero):
+    # 12 digits since 1975; older files 5 to 19 letters and digits; no check digit exists.
+    if not 5 <= len(numero) <= 19 or not (numero.isascii() and numero.isalnum()):
         return Rejection(numero_raw, "numéro de dossier invalide")
     fingerprint = parse_fingerprint(empreinte.strip())
     if fingerprint is None:
@@ -95,38 +131,67 @@ def parse_fields(fields: list[str]) -> LegacyAccount | Rejection:
     if statut not in STATUSES:
         return Rejection(numero_raw, "statut inconnu")
     echecs = echecs.strip() or "0"
-    if not echecs.isdigit() or int(echecs) > MAX_FAILURES:
+    if not (echecs.isascii() and echecs.isdigit()) or int(echecs) > MAX_FAILURES:
         return Rejection(numero_raw, "nombre d'échecs illisible (ECHECS)")
-    try:
-        issued_on = _date(emis.strip(), "CODE_EMIS_LE")
-        valide = valide.strip()
-        expires_at = _start_of_day_after(_date(valide, "CODE_VALIDE_JUSQU_AU")) if valide else None
-        bloque = bloque.strip()
-        locked_until = _paris_to_utc(bloque, "BLOQUE_JUSQU_AU") if bloque else None
-        created_at = _paris_to_utc(cree.strip(), "CREE_LE")
-        connexion = connexion.strip()
-        last_login = _paris_to_utc(connexion, "DERNIERE_CONNEXION") if connexion else None
-        _date(naissance.strip(), "DATE_NAISSANCE")
-    except _Unreadable as exc:
-        return Rejection(numero_raw, str(exc))
-    notes = []
+    issued_on = _date(emis.strip())
+    if issued_on is None:
+        return Rejection(numero_raw, "date invalide (CODE_EMIS_LE)")
+    valide = valide.strip()
+    expires_at = None
+    if valide:
+        valid_until = _date(valide)
+        if valid_until is None:
+            return Rejection(numero_raw, "date invalide (CODE_VALIDE_JUSQU_AU)")
+        if valid_until < dt.date.max:  # 31/12/9999 says "no end"
+            expires_at = _midnight_utc(valid_until + _ONE_DAY)  # valid through that whole day
+    bloque = bloque.strip()
+    locked_until = None
+    if bloque:
+        locked_until = _paris_to_utc(bloque)
+        if locked_until is None:
+            return Rejection(numero_raw, "date invalide (BLOQUE_JUSQU_AU)")
+    created_at = _paris_to_utc(cree.strip())
+    if created_at is None:
+        return Rejection(numero_raw, "date invalide (CREE_LE)")
+    connexion = connexion.strip()
+    last_login = None
+    if connexion:
+        last_login = _paris_to_utc(connexion)
+        if last_login is None:
+            return Rejection(numero_raw, "date invalide (DERNIERE_CONNEXION)")
+    if _date(naissance.strip()) is None:
+        return Rejection(numero_raw, "date invalide (DATE_NAISSANCE)")
+    notes = None
     mobile = None
     if telephone.strip():
         mobile = to_e164(telephone)
         if mobile is None:
-            notes.append("téléphone illisible, non repris")
+            notes = "téléphone illisible, non repris"
         elif not is_mobile(mobile):
-            notes.append("téléphone fixe, non repris (les codes sont envoyés par SMS)")
+            notes = "téléphone fixe, non repris (les codes sont envoyés par SMS)"
             mobile = None
     address: str | None = email.strip() or None
     if address is not None and not _EMAIL.fullmatch(address):
-        notes.append("adresse électronique illisible, non reprise")
+        note = "adresse électronique illisible, non reprise"
+        notes = f"{notes}; {note}" if notes else note
         address = None
+    return (numero_raw, numero, fingerprint.scheme, fingerprint.salt, fingerprint.inner,
+            issued_on, _midnight_utc(issued_on), expires_at, mobile, address, int(echecs),
+            locked_until, statut, created_at, last_login, notes)
+
+
+def parse_fields(fields: list[str]) -> LegacyAccount | Rejection:
+    values = parse_values(fields)
+    if isinstance(values, Rejection):
+        return values
+    (numero_raw, numero, scheme, salt, inner, issued_on, issued_at, expires_at, mobile, email,
+     failures, locked_until, statut, created_at, last_login, notes) = values
     return LegacyAccount(
-        numero_raw=numero_raw, numero=numero, fingerprint=fingerprint, issued_on=issued_on,
-        issued_at=_midnight_utc(issued_on), expires_at=expires_at, mobile=mobile, email=address,
-        failures=int(echecs), locked_until=locked_until, statut=statut, created_at=created_at,
-        last_login=last_login, notes="; ".join(notes) or None)
+        numero_raw=numero_raw, numero=numero,
+        fingerprint=LegacyFingerprint(scheme, salt, inner), issued_on=issued_on,
+        issued_at=issued_at, expires_at=expires_at, mobile=mobile, email=email,
+        failures=failures, locked_until=locked_until, statut=statut, created_at=created_at,
+        last_login=last_login, notes=notes)
 
 
 def parse_line(raw: bytes) -> LegacyAccount | Rejection:
@@ -136,70 +201,81 @@ def parse_line(raw: bytes) -> LegacyAccount | Rejection:
     return parse_fields(fields)
 
 
-@functools.lru_cache(maxsize=100_000)
-def _date_or_none(text: str) -> dt.date | None:
+# -- dates: parsed by slicing, remembered in caches that stop growing at _CACHE_SIZE ---------
+
+_ONE_DAY = dt.timedelta(days=1)
+_MISSING: Any = object()
+_dates: dict[str, dt.date | None] = {}
+_paris: dict[str, dt.datetime | None] = {}
+_offsets: dict[tuple[dt.date, int], dt.timedelta] = {}
+_midnights: dict[dt.date, dt.datetime] = {}
+
+
+def _date(text: str) -> dt.date | None:
+    """`JJ/MM/AAAA`, from 1900 on, or None."""
+    value = _dates.get(text, _MISSING)
+    if value is _MISSING:
+        value = _read_date(text)
+        if len(_dates) < _CACHE_SIZE:
+            _dates[text] = value
+    return value
+
+
+def _read_date(text: str) -> dt.date | None:
     if len(text) != 10 or text[2] != "/" or text[5] != "/":
         return None
     day, month, year = text[:2], text[3:5], text[6:]
-    if not (day.isdigit() and month.isdigit() and year.isdigit()):
+    if not ((day + month + year).isascii() and (day + month + year).isdigit()):
         return None
     try:
-        return dt.date(int(year), int(month), int(day))
+        value = dt.date(int(year), int(month), int(day))
     except ValueError:  # 31/02, 00/13…
         return None
+    return value if value.year >= 1900 else None
 
 
-def _date(text: str, column: str) -> dt.date:
-    value = _date_or_none(text)
-    if value is None or value.year < 1900:
-        raise _Unreadable(f"date invalide ({column})")
-    return value
-
-
-@functools.lru_cache(maxsize=200_000)
 def _utc_offset(day: dt.date, hour: int) -> dt.timedelta:
-    offset = dt.datetime(day.year, day.month, day.day, hour, tzinfo=PARIS).utcoffset()
-    assert offset is not None
+    offset = _offsets.get((day, hour))
+    if offset is None:
+        offset = dt.datetime(day.year, day.month, day.day, hour, tzinfo=PARIS).utcoffset()
+        assert offset is not None
+        if len(_offsets) < 2 * _CACHE_SIZE:
+            _offsets[(day, hour)] = offset
     return offset
 
 
-def _paris_to_utc(text: str, column: str) -> dt.datetime:
-    """`JJ/MM/AAAA HH:MM:SS` in Paris time to an aware UTC datetime. In the autumn's repeated
-    hour the first (summer time) reading is taken, as zoneinfo does by default."""
-    value = _paris_to_utc_or_none(text)
-    if value is None:
-        raise _Unreadable(f"date invalide ({column})")
+def _paris_to_utc(text: str) -> dt.datetime | None:
+    """`JJ/MM/AAAA HH:MM:SS` in Paris time to an aware UTC datetime, or None. In the autumn's
+    repeated hour the first (summer time) reading is taken, as zoneinfo does by default."""
+    value = _paris.get(text, _MISSING)
+    if value is _MISSING:
+        value = _read_paris(text)
+        if len(_paris) < _CACHE_SIZE:
+            _paris[text] = value
     return value
 
 
-@functools.lru_cache(maxsize=100_000)
-def _paris_to_utc_or_none(text: str) -> dt.datetime | None:
-    try:
-        return _parse_paris(text)
-    except _Unreadable:
-        return None
-
-
-def _parse_paris(text: str) -> dt.datetime:
-    column = ""
-    day = _date(text[:10], column)
+def _read_paris(text: str) -> dt.datetime | None:
+    day = _date(text[:10])
     clock = text[11:]
-    if (len(text) != 19 or text[10] != " " or clock[2] != ":" or clock[5] != ":"
-            or not (clock[:2] + clock[3:5] + clock[6:]).isdigit()):
-        raise _Unreadable(f"date invalide ({column})")
+    if (day is None or len(text) != 19 or text[10] != " " or clock[2] != ":"
+            or clock[5] != ":"):
+        return None
+    digits = clock[:2] + clock[3:5] + clock[6:]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
     hour, minute, second = int(clock[:2]), int(clock[3:5]), int(clock[6:])
     if hour > 23 or minute > 59 or second > 59:
-        raise _Unreadable(f"date invalide ({column})")
+        return None
     local = dt.datetime(day.year, day.month, day.day, hour, minute, second)
     return (local - _utc_offset(day, hour)).replace(tzinfo=dt.UTC)
 
 
-@functools.lru_cache(maxsize=100_000)
 def _midnight_utc(day: dt.date) -> dt.datetime:
-    local = dt.datetime(day.year, day.month, day.day)
-    return (local - _utc_offset(day, 0)).replace(tzinfo=dt.UTC)
-
-
-def _start_of_day_after(day: dt.date) -> dt.datetime:
-    """A code "valid until" a day is valid through that whole day, Paris time."""
-    return _midnight_utc(day + dt.timedelta(days=1))
+    value = _midnights.get(day)
+    if value is None:
+        local = dt.datetime(day.year, day.month, day.day)
+        value = (local - _utc_offset(day, 0)).replace(tzinfo=dt.UTC)
+        if len(_midnights) < _CACHE_SIZE:
+            _midnights[day] = value
+    return value

@@ -68,6 +68,9 @@ class MigrationJob(db.Model):  # type: ignore[name-defined]
                                                             default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The lease: every live worker renews it; older than the lease, nobody works on the job.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             default=None)
 
 
 class MigrationChunk(db.Model):  # type: ignore[name-defined]
@@ -95,8 +98,9 @@ class MigrationEntry(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "migration_entry"
 
-    job_id: Mapped[int] = mapped_column(
-        ForeignKey("migration_job.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key: checked on each of a million lines, it cost more than writing them.
+    # The lines are written by the job's workers only and deleted with it (delete_job).
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     line: Mapped[int] = mapped_column(Integer, primary_key=True)
     numero_raw: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20))

@@ -1,4 +1,5 @@
-"""Creating, starting, stopping and resuming jobs; their status and their report.
+"""Creating, starting, stopping and resuming jobs; their status and their report; the lease
+that tells whether any worker is still on a running job.
 
 State-changing functions flush and never commit: the entry point (CLI command, admin view)
 commits. The work itself is done by workers (worker.py), each batch in its own transaction.
@@ -33,9 +34,19 @@ from migrations.jobs.models import (
 )
 from modern.errors import Conflict, NotFound
 
+# A running job whose workers have all been silent this long has none left (they renew the
+# lease every quarter of it, between chunks); the next worker to look takes it up.
+LEASE_SECONDS = 60.0
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)  # SQLite hands datetimes back without their zone
 
 
 def create_job(session: Session, stream: IO[bytes], *, source_name: str, created_by: str,
@@ -80,7 +91,7 @@ def start(session: Session, job_id: int) -> MigrationJob:
     job.state = RUNNING
     job.error = None
     job.started_at = job.started_at or _now()
-    job.updated_at = _now()
+    job.updated_at = job.heartbeat_at = _now()  # a fresh lease for the workers about to start
     session.flush()
     return job
 
@@ -88,11 +99,40 @@ def start(session: Session, job_id: int) -> MigrationJob:
 resume = start
 
 
-def stop(session: Session, job_id: int) -> MigrationJob:
+def heartbeat(session: Session, job_id: int, now: dt.datetime | None = None) -> None:
+    """A worker renews the job's lease: it is alive and working on it."""
+    session.execute(update(MigrationJob).where(
+        MigrationJob.id == job_id, MigrationJob.state.in_((RUNNING, STOPPING))).values(
+        heartbeat_at=now or _now()))
+
+
+def orphaned(job: MigrationJob, *, lease_seconds: float = LEASE_SECONDS,
+             now: dt.datetime | None = None) -> bool:
+    """Running (or stopping) with no worker left: nobody has renewed the lease in time."""
+    if job.state not in (RUNNING, STOPPING):
+        return False
+    beat = _aware(job.heartbeat_at)
+    return beat is None or beat < (now or _now()) - dt.timedelta(seconds=lease_seconds)
+
+
+def orphaned_jobs(session: Session, *, lease_seconds: float = LEASE_SECONDS,
+                  now: dt.datetime | None = None) -> list[int]:
+    now = now or _now()
+    limit = now - dt.timedelta(seconds=lease_seconds)
+    return list(session.scalars(select(MigrationJob.id).where(
+        MigrationJob.state.in_((RUNNING, STOPPING)),
+        (MigrationJob.heartbeat_at.is_(None)) | (MigrationJob.heartbeat_at < limit))
+        .order_by(MigrationJob.id)))
+
+
+def stop(session: Session, job_id: int, *,
+         lease_seconds: float = LEASE_SECONDS) -> MigrationJob:
     """Asks the workers to stop after their current batch; the first to notice sets
-    `stopped`. A job not running stops at once."""
+    `stopped`. A job not running, or with no worker left, stops at once."""
     job = get_job(session, job_id)
-    if job.state == RUNNING:
+    if job.state in (RUNNING, STOPPING) and orphaned(job, lease_seconds=lease_seconds):
+        job.state = STOPPED
+    elif job.state == RUNNING:
         job.state = STOPPING
     elif job.state in (CREATED, FAILED):
         job.state = STOPPED
@@ -124,6 +164,7 @@ class JobStatus:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None  # last sign of life of a worker (running jobs)
     error: str | None
     lines: int  # data lines in the file
     staged: int  # lines parsed (first phase)
@@ -161,7 +202,8 @@ def status(session: Session, job_id: int) -> JobStatus:
         id=job.id, state=job.state, phase=job.phase, dry_run=job.dry_run,
         source_name=job.source_name, source_sha256=job.source_sha256,
         source_bytes=job.source_bytes, created_by=job.created_by, created_at=job.created_at,
-        started_at=job.started_at, finished_at=job.finished_at, error=job.error,
+        started_at=job.started_at, finished_at=job.finished_at,
+        heartbeat_at=_aware(job.heartbeat_at), error=job.error,
         lines=job.line_count, staged=staged, read=read, migrated=migrated,
         ignored_doublon=doublon, ignored_clos=clos, ignored_deja_migre=deja, rejected=rejected)
 

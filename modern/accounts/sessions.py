@@ -330,6 +330,9 @@ class ServerSessionInterface(SessionInterface):
         return record
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if "HTTP_COOKIE" not in request.environ:
+            # No cookie at all (API and SOAP clients, health checks): nothing to parse.
+            return ServerSession(None, self._load, self.clock)
         cookie = request.cookies.get(self.cookie_name)
         # Our ids are 43 URL-safe characters; anything else is not worth a lookup.
         if cookie is not None and not (40 <= len(cookie) <= 64 and cookie.isascii()):

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from modern.logs import mask_numero
@@ -98,16 +98,26 @@ class Lockout:
 
     def set_state(self, numero: str, failures: int, locked_until: dt.datetime | None) -> None:
         """Carries over a count and a lock from elsewhere (the legacy export)."""
-        fail_key, until_key = self._keys(numero)
-        if failures > 0:
-            self.store.put(fail_key, failures, FAILURE_MEMORY_SECONDS)
-        else:
-            self.store.delete(fail_key)
-        remaining = (locked_until.timestamp() - self.clock()) if locked_until else 0
-        if remaining > 0 and locked_until is not None:
-            self.store.put(until_key, math.ceil(locked_until.timestamp()), remaining)
-        else:
-            self.store.delete(until_key)
+        self.set_states([(numero, failures, locked_until)])
+
+    def set_states(self, states: Iterable[tuple[str, int, dt.datetime | None]]) -> None:
+        """`set_state` for many files in one call to the store (a bulk import)."""
+        puts: list[tuple[str, int, float]] = []
+        deletes: list[str] = []
+        now = self.clock()
+        for numero, failures, locked_until in states:
+            fail_key, until_key = self._keys(numero)
+            if failures > 0:
+                puts.append((fail_key, failures, FAILURE_MEMORY_SECONDS))
+            else:
+                deletes.append(fail_key)
+            remaining = (locked_until.timestamp() - now) if locked_until else 0
+            if remaining > 0 and locked_until is not None:
+                puts.append((until_key, math.ceil(locked_until.timestamp()), remaining))
+            else:
+                deletes.append(until_key)
+        if puts or deletes:
+            self.store.write_many(puts, deletes)
 
     def unlock(self, numero: str) -> None:
         """An agent's decision: forget the count and the lock."""

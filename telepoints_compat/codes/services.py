@@ -30,9 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from modern.licences.models import Licence
+from modern.prepared import Prepared, prepare, read
 from telepoints_compat import legacy_fingerprints as legacy
 from telepoints_compat.codes.keys import KeyRing
 from telepoints_compat.codes.models import ConfidentialCode
@@ -81,9 +84,20 @@ class StoredCode(NamedTuple):
 
 
 _table = ConfidentialCode.__table__
+_licences = Licence.__table__
 # Built once: the check runs on every legacy request.
 _CODES_OF_FILE = select(*(_table.c[name] for name in StoredCode._fields)).where(
     _table.c.numero == bindparam("numero"))
+# The same rows, each with the file's licence record beside it: a check that succeeds has the
+# record to answer from without a second query. Joined to a one-row probe, so that a file
+# without code (unknown or not) gives one row too, of NULLs: every outcome fetches and converts
+# at least one row, and timing does not tell an unknown file from a wrong code.
+_probe = select(cast(bindparam("numero"), String).label("numero")).subquery("probe")
+_CODES_AND_RECORD = select(
+    *(_table.c[name] for name in StoredCode._fields), _licences.c.document,
+).select_from(
+    _probe.outerjoin(_table, _table.c.numero == _probe.c.numero)
+    .outerjoin(_licences, _licences.c.numero == _table.c.numero))
 
 
 _DUMMY = StoredCode(0, "", NATIVE, "", None, "0" * 64, False, None, None)
@@ -101,13 +115,14 @@ class CodeService:
         self.keyring = keyring
         self.validity_days = validity_days
         self.clock = clock
+        self._prepared: dict[str, Prepared] = {}  # by dialect name
 
     # -- hashing ---------------------------------------------------------------------------
 
     @staticmethod
     def _mac(key: bytes, label: bytes, numero: str, value: str) -> str:
         message = b"\x00".join((label, numero.encode(), value.encode()))
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(key, message, hashlib.sha256).hex()
 
     def _digest(self, key: bytes, scheme: str, numero: str, code: str, salt: str | None) -> str:
         if scheme in (LEGACY_SHA1, LEGACY_MD5):
@@ -149,13 +164,17 @@ class CodeService:
             origin="legacy", pending=False, issued_at=issued_at, expires_at=expires_at))
         session.flush()
 
-    def after_success(self, session: Session, matched: StoredCode, code: str) -> None:
+    def after_success(self, session: Session | Callable[[], Session], matched: StoredCode,
+                      code: str) -> None:
         """A pending code that worked becomes the only one; a code hashed under an old key or
         as a legacy fingerprint is re-hashed natively under the newest key. Writes nothing in
-        the common case (a current code, native, under the newest key)."""
+        the common case (a current code, native, under the newest key), and then does not
+        even ask a session factory for its session."""
         rehash = matched.scheme != NATIVE or matched.key_id != self.keyring.current_id
         if not matched.pending and not rehash:
             return
+        if not isinstance(session, Session):
+            session = session()
         row = session.get(ConfidentialCode, matched.id)
         if row is None:  # replaced meanwhile by a concurrent request: nothing left to do
             return
@@ -183,10 +202,33 @@ class CodeService:
               modern: bool = False) -> CodeCheck:
         """Compares the code with every code of the file, in constant time; a file without
         codes costs the same hashing as one with a wrong code."""
-        code = normalise_code(code)
         # Through the session's connection: a Core query, without the ORM's per-call cost.
         rows = [StoredCode(*row) for row in
                 session.connection().execute(_CODES_OF_FILE, {"numero": numero})]
+        return self._judge(rows, numero, code, modern=modern)
+
+    def check_reading_record(self, engine: Engine, numero: str, code: str, *,
+                             modern: bool = False) -> tuple[CodeCheck, bytes | None]:
+        """`check`, and when the code is right the file's licence record as stored (None
+        otherwise, or when the file has no record), read by the same query: the hot path of
+        the legacy requests, one statement on the driver's cursor, outside any transaction
+        (it only reads). Whatever the outcome the same query runs and the same hashing is
+        done: the record is returned or not after the comparison, never looked up because
+        of it."""
+        statement = self._prepared.get(engine.dialect.name)
+        if statement is None:
+            statement = self._prepared[engine.dialect.name] = prepare(_CODES_AND_RECORD,
+                                                                      engine.dialect)
+        rows = read(engine, statement, {"numero": numero})
+        stored = [StoredCode(*row[:-1]) for row in rows]
+        check = self._judge([row for row in stored if row.id is not None], numero, code,
+                            modern=modern)
+        document = rows[0][-1] if check.outcome == "ok" else None
+        return check, document
+
+    def _judge(self, rows: list[StoredCode], numero: str, code: str, *,
+               modern: bool) -> CodeCheck:
+        code = normalise_code(code)
         well_formed = _CODE_SHAPE.fullmatch(code) is not None
         matched: StoredCode | None = None
         for row in rows:

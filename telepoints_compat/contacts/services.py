@@ -1,4 +1,5 @@
-"""Contact details: look-up, the mobile number as people type it, demonstration data."""
+"""Contact details: look-up, the mobile number as people type it (the project's one E.164
+normaliser, `modern.phones`, shared with the legacy export's reader), demonstration data."""
 
 from __future__ import annotations
 
@@ -6,25 +7,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modern.phones import normalise_mobile
 from telepoints_compat.contacts.models import HolderContact
 
-
-def normalise_mobile(raw: str) -> str | None:
-    """A mobile number as typed (`06…`, `06 12 …`, `+336…`, `00336…`; French unless it says
-    otherwise) in E.164, or None when it is not a valid mobile number (a landline cannot
-    receive an SMS)."""
-    try:
-        number = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+__all__ = ["contact_for", "normalise_mobile", "save_contact", "seed_demo_contacts"]
 
 
 def contact_for(session: Session, numero: str) -> HolderContact | None:

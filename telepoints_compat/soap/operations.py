@@ -11,6 +11,7 @@ from lxml import etree
 
 from modern.db import db
 from modern.holder_proof import Channel
+from modern.licences.record import LicenceRecord
 from modern.messaging import messenger
 from modern.throttling import LockState, throttling
 from telepoints_compat import consultation
@@ -47,18 +48,20 @@ def _boolean(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _authenticate(request: etree._Element, lock_state: LockState | None) -> str:
+def _authenticate(request: etree._Element,
+                  lock_state: LockState | None) -> tuple[str, LicenceRecord]:
+    """The proven file number and its record (read with the codes: one query)."""
     fields = _fields(request)
-    return consultation.authenticate(compat().proof, fields["numeroDossier"],
-                                     fields["codeConfidentiel"], Channel.SOAP,
-                                     lock_state=lock_state)
+    return consultation.authenticate_reading(
+        db.session, compat().proof, fields["numeroDossier"], fields["codeConfidentiel"],
+        Channel.SOAP, lock_state=lock_state)
 
 
 def consulter_solde(request: etree._Element, lock_state: LockState | None) -> etree._Element:
-    numero = _authenticate(request, lock_state)
+    numero, record = _authenticate(request, lock_state)
     context = compat()
-    answer = consultation.solde(
-        db.session(), numero, context.clock(),
+    answer = consultation.solde_of(
+        record, numero, context.clock(),
         course_spacing_days=context.settings.course_credit_spacing_days)
     element = _root("ConsulterSoldeReponse")
     _add(element, "numeroDossier", answer.numero)
@@ -73,8 +76,8 @@ def consulter_solde(request: etree._Element, lock_state: LockState | None) -> et
 
 def consulter_releve_restreint(request: etree._Element,
                                lock_state: LockState | None) -> etree._Element:
-    numero = _authenticate(request, lock_state)
-    answer = consultation.releve(db.session(), numero, compat().clock())
+    numero, record = _authenticate(request, lock_state)
+    answer = consultation.releve_of(record, numero, compat().clock())
     holder = answer.titulaire
     element = _root("ConsulterReleveRestreintReponse")
     _add(element, "numeroDossier", answer.numero)

@@ -68,13 +68,20 @@ def wsdl() -> Response:
     return Response(contract().wsdl_for(request.base_url), content_type="text/xml; charset=utf-8")
 
 
+@functools.lru_cache(maxsize=64)
+def _content_type(header: str) -> tuple[SoapVersion | None, str | None]:
+    """The SOAP version and the SOAP 1.2 `action` parameter: clients send one or two
+    content types, each parsed once."""
+    media_type, options = parse_options_header(header)
+    return envelope.VERSIONS.get(media_type.lower()), options.get("action")
+
+
 def _version() -> tuple[SoapVersion | None, str | None]:
-    media_type, options = parse_options_header(request.headers.get("Content-Type", ""))
-    version = envelope.VERSIONS.get(media_type.lower())
+    version, action = _content_type(request.environ.get("CONTENT_TYPE", ""))
     if version is SOAP11:
-        action = request.headers.get("SOAPAction")
-        return version, None if action is None else action.strip().strip('"')
-    return version, options.get("action")
+        soap_action = request.headers.get("SOAPAction")
+        return version, None if soap_action is None else soap_action.strip().strip('"')
+    return version, action
 
 
 @blueprint.post("/telepoints/ws")
@@ -97,7 +104,8 @@ def endpoint() -> Response:
         return _fault(version, TelepointsError("SERVICE_INDISPONIBLE"))
 
 
-_TYPED_WITH_SPACES = {f"{{{TNS}}}numeroDossier", f"{{{TNS}}}codeConfidentiel"}
+_NUMERO_DOSSIER = f"{{{TNS}}}numeroDossier"
+_TYPED_WITH_SPACES = {_NUMERO_DOSSIER, f"{{{TNS}}}codeConfidentiel"}
 
 
 def _normalise_identifiers(payload: etree._Element) -> None:
@@ -151,10 +159,12 @@ def _answer(version: SoapVersion, action: str | None) -> Response:
         raise
     numero = None
     if name in CHECK_A_CODE:
-        numero = normalise_numero(payload.findtext(f"{{{TNS}}}numeroDossier") or "")
+        numero = normalise_numero(next(
+            (child.text or "" for child in payload if child.tag == _NUMERO_DOSSIER), ""))
     admission = _admit(numero)
     result = HANDLERS[name](payload, admission.lock)
-    db.session.commit()
+    if db.session.registry.has():  # the operation wrote (a new code, a code re-hashed)
+        db.session.commit()
     LEGACY_REQUESTS.labels("soap", name, "OK").inc()
     return Response(envelope.response(version, _notice(), result),
                     content_type=version.content_type)

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrations.export.phones import to_e164
+from modern.phones import to_e164
 from migrations.export.reader import ExportFormatError, chunk_lines, read_chunks
 from migrations.export.rows import COLUMNS, LegacyAccount, Rejection, parse_line
+from telepoints_compat.contacts.services import normalise_mobile
 from telepoints_compat.legacy_fingerprints import LEGACY_MD5, LEGACY_SHA1, parse_fingerprint
 
 HEADER = ";".join(COLUMNS).encode() + b"\r\n"
@@ -150,6 +151,24 @@ def test_metropolitan_numbers_agree_with_phonenumbers(number: str) -> None:
     expected = phonenumbers.format_number(phonenumbers.parse(number, "FR"),
                                           phonenumbers.PhoneNumberFormat.E164)
     assert to_e164(number) == expected
+
+
+@pytest.mark.parametrize("typed, mobile", [
+    ("0690 12 34 56", "+590690123456"),  # Guadeloupe
+    ("06 96 12 34 56", "+596696123456"),  # Martinique
+    ("0694123456", "+594694123456"),  # Guyane
+    ("0692 12 34 56", "+262692123456"),  # La Réunion
+    ("0639 12 34 56", "+262639123456"),  # Mayotte
+    ("0590 12 34 56", None),  # a Guadeloupe landline: no SMS
+    ("06 12 34 56 78", "+33612345678"),
+])
+def test_the_export_and_the_compat_layer_read_a_mobile_number_alike(
+        typed: str, mobile: str | None) -> None:
+    """One normaliser: an overseas mobile keeps its own country code on both paths."""
+    account = row(GOOD.replace("06 12 34 56 78", typed))
+    assert isinstance(account, LegacyAccount)
+    assert account.mobile == mobile
+    assert normalise_mobile(typed) == mobile
 
 
 def test_fingerprint_forms() -> None:

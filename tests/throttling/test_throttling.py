@@ -140,6 +140,17 @@ def test_lockout_on_each_store(store: CounterStore) -> None:
     assert not lockout.state("N2").locked
 
 
+def test_counting_a_request_and_reading_a_lock_at_once(store: CounterStore) -> None:
+    """What every legacy request does in one round trip: count it against the address, read
+    the file's two lock counters (absent ones as None)."""
+    assert store.increment_and_get("rate", 60, ["fail", "until"]) == (1, [None, None])
+    store.put("until", 1_900_000_000, 60)
+    assert store.increment_and_get("rate", 60, ["fail", "until"]) == (2, [None, 1_900_000_000])
+    store.increment("fail", 60)
+    assert store.increment_and_get("rate", 60, ["fail", "until"]) == (3, [1, 1_900_000_000])
+    assert store.get_many(["rate"]) == [3]
+
+
 def test_a_carried_over_lock(database_store: DatabaseCounterStore, clock: Clock) -> None:
     lockout = Lockout(database_store, clock=clock)
     until = dt.datetime.fromtimestamp(clock.now + 3600, dt.UTC)

@@ -1,11 +1,12 @@
-"""Telephone numbers as agents typed them, to E.164.
+"""Telephone numbers as people type them, to E.164: the one normaliser of the project, used by
+the legacy export's reader and by the compatibility layer's contact details alike.
 
-The export's numbers are French in the vast majority (`06…`, `06 12 …`, `+336…`, `00336…`),
-so those are normalised here by the national numbering plan, in a microsecond: a million-row
-export cannot afford a general-purpose parser on every row. Overseas departments share the
-national `0` prefix but not the country code (0690… is +590 690…, ARCEP numbering plan), so
-their prefixes are mapped. Anything else written in international form (`+32…`, `0032…`) goes
-to the `phonenumbers` library, which knows every country's plan.
+Numbers are French in the vast majority (`06…`, `06 12 …`, `+336…`, `00336…`), so those are
+normalised here by the national numbering plan, in a microsecond: a million-row export cannot
+afford a general-purpose parser on every row. Overseas departments share the national `0`
+prefix but not the country code (0690… is +590 690…, ARCEP numbering plan), so their prefixes
+are mapped. Anything else written in international form (`+32…`, `0032…`) goes to the
+`phonenumbers` library, which knows every country's plan.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _OVERSEAS = {
     "262": "262", "263": "262", "692": "262", "693": "262",  # La Réunion
     "269": "262", "639": "262",  # Mayotte
 }
+# Mobile prefixes of the overseas departments, after their country code.
+_OVERSEAS_MOBILES = (("+590", ("690", "691")), ("+594", ("694",)),
+                     ("+596", ("696", "697")), ("+262", ("692", "693", "639")))
 
 
 def to_e164(raw: str) -> str | None:
@@ -68,8 +72,7 @@ def is_mobile(e164: str) -> bool:
     numbers are asked of `phonenumbers`."""
     if e164.startswith("+33"):
         return e164[3] in "67"
-    for code, prefixes in (("+590", ("690", "691")), ("+594", ("694",)),
-                           ("+596", ("696", "697")), ("+262", ("692", "693", "639"))):
+    for code, prefixes in _OVERSEAS_MOBILES:
         if e164.startswith(code):
             return e164[len(code):].startswith(prefixes)
     try:
@@ -78,3 +81,10 @@ def is_mobile(e164: str) -> bool:
         return False
     return kind in (phonenumbers.PhoneNumberType.MOBILE,
                     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def normalise_mobile(raw: str) -> str | None:
+    """A mobile number as typed, in E.164, or None when it is not one (unreadable, or a
+    landline, which cannot receive an SMS)."""
+    number = to_e164(raw)
+    return number if number is not None and is_mobile(number) else None

@@ -1,0 +1,68 @@
+"""Statements written with SQLAlchemy, compiled once per dialect and run on the driver's own
+cursor: for the few statements on the hot path of every legacy request (the throttling
+counters, the confidential code and licence of a file), where SQLAlchemy's per-execution
+machinery (session, connection wrapper, result objects) costs more than the statement itself.
+Types are still SQLAlchemy's: parameters are bound as compiled, and each selected column goes
+through its type's result processor (dates stored as text by SQLite, booleans stored as 0/1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+class Prepared(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (positional style), or None
+    defaults: dict[str, Any]  # values SQLAlchemy bound itself (literals)
+    # One processor per selected column (None: the driver's value as it is); empty: no rows.
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        return tuple(merged[name] for name in self.order) if self.order else merged
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The driver's rows with each column converted as SQLAlchemy would."""
+        if not any(self.processors):
+            return [tuple(row) for row in raw]
+        return [tuple(value if process is None or value is None else process(value)
+                      for process, value in zip(self.processors, row, strict=True))
+                for row in raw]
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    processors: list[Callable[[Any], Any] | None] = []
+    for column in getattr(statement, "selected_columns", ()):
+        processors.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return Prepared(str(compiled), order, dict(compiled.params), tuple(processors))
+
+
+def read(engine: Engine, statement: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Runs one SELECT on a pooled connection, outside any transaction: PostgreSQL answers
+    in one round trip (no BEGIN, no ROLLBACK), SQLite reads the last committed state."""
+    connection = engine.raw_connection()
+    try:
+        driver = connection.dbapi_connection
+        # psycopg: autocommit for this one statement, as SQLAlchemy's own ping does.
+        switch = getattr(driver, "autocommit", None) is False
+        if switch:
+            driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            cursor = connection.cursor()
+            cursor.execute(statement.sql, statement.parameters(values))
+            rows = statement.rows(cursor.fetchall())
+            cursor.close()
+        finally:
+            if switch and not getattr(driver, "closed", True):
+                driver.autocommit = False  # type: ignore[union-attr]
+    finally:
+        connection.close()
+    return rows
