@@ -4,12 +4,7 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# Two threads per worker (gthread): a request waits on the network for the database, Redis
-# and, during the migration, the legacy backend; meanwhile the worker's other thread uses the
-# CPU instead of idling. Connections are also kept alive (`keepalive`), which sync workers
-# cannot do. More threads than two only add contention for the interpreter lock, which shows
-# in the slowest answers.
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

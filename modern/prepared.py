@@ -20,7 +20,8 @@ class Prepared(NamedTuple):
     sql: str
     order: tuple[str, ...] | None  # parameter names in order (positional style), or None
     defaults: dict[str, Any]  # values SQLAlchemy bound itself (literals)
-    # One processor per selected column (None: the driver's value as it is); empty: no rows.
+    # One processor per selected column (None: the driver's value as it is); none for a
+    # statement that selects nothing.
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     def parameters(self, values: dict[str, Any]) -> Any:

@@ -1,12 +1,16 @@
 """The admin API under `/admin/api`: jobs (start from an upload or a server-side file, dry
 run, status, per-line errors paged, report, stop, resume), one account (look-up, revert) and
-the cutover panel and switch.
+the cutover panel and switch; its OpenAPI document at `/admin/api/openapi.json`.
 
 Authentication policy, in one place for the whole blueprint: a bearer token
 (`Authorization: Bearer …`, see tokens.py) on every request, then the endpoint's scope. The
 token travels in a header that browsers never add by themselves, so no request can be forged
 from another site (no cookie, no CSRF). Requests are rate limited per client address, failed
 authentications more tightly. Every action, refused ones included, is audit-logged.
+
+Each endpoint is declared once with `operation(…)`: its scope, its audit action, and its
+input and output marshmallow schemas, which drive the parsing of the request, the dumping of
+the answer and the OpenAPI document alike. Errors are problem details (ProblemOut).
 """
 
 from __future__ import annotations
@@ -16,39 +20,49 @@ import functools
 import io
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from migrations.accounts import services as accounts
-from migrations.admin import audit, tokens
+from migrations.admin import audit, openapi, tokens
 from migrations.admin.models import AdminToken
 from migrations.admin.schemas import (
     AccountOut,
     CutoverIn,
     CutoverOut,
     ErrorsPageOut,
+    JobListOut,
     JobOut,
     JobStartForm,
     JobStartIn,
     PageQuery,
+    ProblemOut,
     RevertOut,
 )
 from migrations.export.reader import ExportFormatError
 from migrations.jobs import runner, services
 from migrations.lazy import cutover
 from modern.db import db
-from modern.errors import DomainError, Forbidden, NotFound, problem
+from modern.errors import DomainError, Forbidden, NotFound
 from modern.logs import mask_numero
 from modern.settings import Settings
 from modern.throttling import StoreUnavailable, client_address
 
 log = logging.getLogger("telepoints.admin")
 blueprint = Blueprint("migrations_admin_api", __name__, url_prefix="/admin/api")
-F = TypeVar("F", bound=Callable[..., Any])
 FAILED_AUTH_PER_MINUTE = 10
+JSON, CSV, MULTIPART = "application/json", "text/csv", "multipart/form-data"
+
+
+class InvalidRequest(DomainError):
+    status = 400
+    code = "REQUETE_INVALIDE"
 
 
 class Unauthorized(DomainError):
@@ -59,6 +73,85 @@ class Unauthorized(DomainError):
 class TooManyRequests(DomainError):
     status = 429
     code = "TROP_DE_REQUETES"
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "SERVICE_INDISPONIBLE"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint, as the router, the audit log and the OpenAPI document all need it."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    description: str
+    tag: str
+    scope: str
+    action: str  # its name in the audit log
+    output: type[Schema] | None  # None: a CSV file
+    status: int = 200
+    query: type[Schema] | None = None
+    body: type[Schema] | None = None  # JSON
+    form: type[Schema] | None = None  # multipart, with the export in `fichier`
+    errors: tuple[int, ...] = ()
+
+    @property
+    def responses(self) -> tuple[int, ...]:
+        """Every status this endpoint may answer besides its own."""
+        codes = set(self.errors) | {401, 403, 429, 503}
+        if self.query or self.body or self.form:
+            codes.add(400)
+        return tuple(sorted(codes))
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(rule: str, method: str = "GET", *, summary: str, tag: str, scope: str,
+              action: str, output: type[Schema] | None, status: int = 200,
+              description: str = "", query: type[Schema] | None = None,
+              body: type[Schema] | None = None, form: type[Schema] | None = None,
+              errors: tuple[int, ...] = ()) -> Callable[..., Any]:
+    """Declares an endpoint: checks the token's scope, parses the input with `query`,
+    `body` (JSON) or `form` (multipart), and dumps what the view returns with `output`."""
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        spec = Operation(rule, method, view.__name__, summary, description, tag, scope,
+                         action, output, status, query, body, form, errors)
+
+        @functools.wraps(view)
+        def handler(**kwargs: Any) -> Response:
+            token: AdminToken = g.admin_token
+            if spec.scope not in token.scopes.split():
+                _refuse(spec.action, f"scope {spec.scope} missing")
+                raise Forbidden(f"Ce jeton n'a pas la portée {spec.scope}.")
+            g.audit_action = spec.action
+            if spec.query is not None:
+                kwargs["query"] = _load(spec.query(), request.args.to_dict())
+            if spec.form is not None:
+                # Exports are larger than ordinary requests: their own limit (413 beyond),
+                # set before the form is read.
+                request.max_content_length = _settings().migration_upload_max_bytes
+            if spec.form is not None and request.mimetype == MULTIPART:
+                kwargs["form"] = _load(spec.form(), request.form.to_dict())
+            elif spec.body is not None:
+                kwargs["body"] = _load(spec.body(), _json_body())
+            result = view(**kwargs)
+            if isinstance(result, Response):
+                return result
+            assert spec.output is not None
+            response = jsonify(spec.output().dump(result))
+            response.status_code = spec.status
+            return response
+
+        blueprint.add_url_rule(rule, view.__name__, handler, methods=[method])
+        OPERATIONS.append(spec)
+        return handler
+
+    return register
 
 
 def _settings() -> Settings:
@@ -73,11 +166,10 @@ def _rate_limit(scope: str, limit: int) -> None:
     try:
         decision = bundle.rate_limit.hit(scope, client_address(), limit=limit)
     except StoreUnavailable:
-        raise DomainError("Service momentanément indisponible.") from None
+        raise Unavailable("Service momentanément indisponible.") from None
     if not decision.allowed:
-        error = TooManyRequests("Trop de requêtes : réessayez plus tard.")
-        error.details["retry_after"] = decision.retry_after
-        raise error
+        raise TooManyRequests("Trop de requêtes : réessayez plus tard.",
+                              retry_after=decision.retry_after)
 
 
 def _refuse(action: str, reason: str) -> None:
@@ -88,6 +180,24 @@ def _refuse(action: str, reason: str) -> None:
                  request_id=g.get("request_id"), client=client_address())
     db.session.commit()
 
+
+def _json_body() -> Any:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidRequest("Un objet JSON est attendu (Content-Type: application/json).")
+    return data
+
+
+def _load(schema: Schema, data: Any) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        raise InvalidRequest("Requête invalide : voir « errors ».",
+                             errors=exc.normalized_messages()) from None
+    return loaded
+
+
+# -- policy for the whole blueprint ----------------------------------------------------------
 
 @blueprint.before_request
 def _authenticate() -> None:
@@ -106,34 +216,35 @@ def _authenticate() -> None:
 @blueprint.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    if response.status_code == 401:
+    return response
+
+
+@blueprint.errorhandler(DomainError)
+def _problem(error: DomainError) -> Response:
+    extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
+    return _problem_response(error.status, error.code, error.message, **extra,
+                             retry_after=error.details.get("retry_after"))
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> Response:
+    limit = _settings().migration_upload_max_bytes // (1024 * 1024)
+    return _problem_response(413, "TROP_VOLUMINEUX",
+                             f"Fichier trop volumineux : {limit} Mio au plus.")
+
+
+def _problem_response(status: int, code: str, detail: str, *, retry_after: Any = None,
+                      **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "code": code, "detail": detail, "request_id": g.get("request_id"), **extra}
+    response = jsonify(ProblemOut().dump(body))
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="admin"'
+    if status == 429:
+        response.headers["Retry-After"] = str(retry_after or 60)
     return response
-
-
-@blueprint.errorhandler(TooManyRequests)
-def _too_many(error: TooManyRequests) -> Response:
-    response = problem(429, error.code, error.code, error.message)
-    response.headers["Retry-After"] = str(error.details.get("retry_after", 60))
-    return response
-
-
-def requires(scope: str, action: str) -> Callable[[F], F]:
-    """The endpoint's scope, and its audit entry (written in the endpoint's transaction)."""
-
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token: AdminToken = g.admin_token
-            if scope not in token.scopes.split():
-                _refuse(action, f"scope {scope} missing")
-                raise Forbidden(f"Ce jeton n'a pas la portée {scope}.")
-            g.audit_action = action
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 def _audit(target: str | None = None, **details: Any) -> None:
@@ -143,32 +254,42 @@ def _audit(target: str | None = None, **details: Any) -> None:
                  client=client_address())
 
 
-def _load(schema: Any, data: Any) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as exc:
-        raise DomainError("Requête invalide.", fields=exc.messages) from None
-    return loaded
-
-
-def _job_json(job_id: int, status: int = 200) -> tuple[Response, int]:
-    return jsonify(JobOut().dump(services.status(db.session(), job_id).as_dict())), status
+def _job(job_id: int) -> dict[str, Any]:
+    return services.status(db.session(), job_id).as_dict()
 
 
 def _launch(job_id: int) -> None:
-    if not runner.thread_running(job_id):
-        runner.start_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    runner.start_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+
+
+def _adopt_orphans() -> None:
+    """A running job whose workers all died (its web process was killed) is taken up here,
+    by the next web process an admin reaches: no manual resume is needed."""
+    runner.adopt_orphans(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+# -- the document ----------------------------------------------------------------------------
+
+@blueprint.get("/openapi.json")
+def document() -> Response:
+    """The OpenAPI 3 document of this API (for any valid token: it describes, it holds no
+    data)."""
+    return jsonify(openapi.document(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                    OPERATIONS))
 
 
 # -- jobs -------------------------------------------------------------------------------------
 
-@blueprint.get("/jobs")
-@requires(tokens.READ, "job.list")
-def list_jobs() -> Response:
+@operation("/jobs", summary="Les derniers travaux de migration", tag="Travaux",
+           scope=tokens.READ, action="job.list", output=JobListOut,
+           description="Les 50 derniers travaux, du plus récent au plus ancien, avec leurs "
+                       "compteurs (qui s'additionnent toujours au nombre de lignes lues).")
+def list_jobs() -> dict[str, Any]:
+    _adopt_orphans()
     jobs = services.list_jobs(db.session(), 50)
     _audit()
     db.session.commit()
-    return jsonify({"items": [JobOut().dump(job.as_dict()) for job in jobs]})
+    return {"items": [job.as_dict() for job in jobs]}
 
 
 def _server_file(name: str) -> Path:
@@ -183,19 +304,25 @@ def _server_file(name: str) -> Path:
     return path
 
 
-@blueprint.post("/jobs")
-@requires(tokens.WRITE, "job.create")
-def create_job() -> tuple[Response, int]:
-    # Exports are larger than ordinary requests: their own limit (413 beyond).
-    request.max_content_length = _settings().migration_upload_max_bytes
-    if request.mimetype == "multipart/form-data":
-        options = _load(JobStartForm(), request.form.to_dict())
+@operation("/jobs", "POST", summary="Lancer un travail de migration", tag="Travaux",
+           scope=tokens.WRITE, action="job.create", output=JobOut, status=202,
+           body=JobStartIn, form=JobStartForm, errors=(404, 413),
+           description="L'export est envoyé dans le champ `fichier` d'un formulaire "
+                       "multipart, ou désigné par son nom dans le dossier des exports du "
+                       "serveur (JSON). La réponse arrive tout de suite (202) ; le travail "
+                       "avance ensuite : suivre `Location`.")
+def create_job(body: dict[str, Any] | None = None,
+               form: dict[str, Any] | None = None) -> Response:
+    if form is not None:
+        options = form
         upload = request.files.get("fichier")
         if upload is None or not upload.filename:
-            raise DomainError("Joignez l'export dans le champ « fichier ».")
+            raise InvalidRequest("Joignez l'export dans le champ « fichier ».",
+                                 errors={"fichier": ["Champ requis."]})
         name, stream = Path(upload.filename).name, upload.stream
     else:
-        options = _load(JobStartIn(), request.get_json(silent=True) or {})
+        assert body is not None
+        options = body
         path = _server_file(options["chemin"])
         name, stream = path.name, path.open("rb")
     try:
@@ -204,7 +331,7 @@ def create_job() -> tuple[Response, int]:
                                       created_by=g.admin_token.name,
                                       dry_run=options["dry_run"])
     except ExportFormatError as exc:
-        raise DomainError(f"Ce fichier n'est pas un export Télépoints : {exc}") from None
+        raise InvalidRequest(f"Ce fichier n'est pas un export Télépoints : {exc}") from None
     job_id = job.id
     if options["demarrer"]:
         services.start(db.session(), job_id)
@@ -212,37 +339,42 @@ def create_job() -> tuple[Response, int]:
     db.session.commit()
     if options["demarrer"]:
         _launch(job_id)
-    response, status = _job_json(job_id, 202)
+    response = jsonify(JobOut().dump(_job(job_id)))
+    response.status_code = 202
     response.headers["Location"] = f"{blueprint.url_prefix}/jobs/{job_id}"
-    return response, status
+    return response
 
 
-@blueprint.get("/jobs/<int:job_id>")
-@requires(tokens.READ, "job.status")
-def job_status(job_id: int) -> tuple[Response, int]:
-    result = _job_json(job_id)
+@operation("/jobs/<int:job_id>", summary="État d'un travail", tag="Travaux",
+           scope=tokens.READ, action="job.status", output=JobOut, errors=(404,))
+def job_status(job_id: int) -> dict[str, Any]:
+    _adopt_orphans()
+    result = _job(job_id)
     _audit(str(job_id))
     db.session.commit()
     return result
 
 
-@blueprint.get("/jobs/<int:job_id>/errors")
-@requires(tokens.READ, "job.errors")
-def job_errors(job_id: int) -> Response:
-    query = _load(PageQuery(), request.args.to_dict())
+@operation("/jobs/<int:job_id>/errors", summary="Lignes non migrées d'un travail, par pages",
+           tag="Travaux", scope=tokens.READ, action="job.errors", output=ErrorsPageOut,
+           query=PageQuery, errors=(404,),
+           description="Toutes les lignes sauf MIGRE, dans l'ordre du fichier, avec leur "
+                       "résultat et leur motif. Page suivante : `after=next_after`.")
+def job_errors(job_id: int, query: dict[str, Any]) -> dict[str, Any]:
     lines = list(services.report_lines(db.session(), job_id, only_issues=True,
                                        after_line=query["after"], limit=query["limit"] + 1))
     more = len(lines) > query["limit"]
     lines = lines[:query["limit"]]
     _audit(str(job_id), after=query["after"])
     db.session.commit()
-    return jsonify(ErrorsPageOut().dump({
-        "items": [vars(line) for line in lines],
-        "next_after": lines[-1].ligne if more else None}))
+    return {"items": [vars(line) for line in lines],
+            "next_after": lines[-1].ligne if more else None}
 
 
-@blueprint.get("/jobs/<int:job_id>/report")
-@requires(tokens.READ, "job.report")
+@operation("/jobs/<int:job_id>/report", summary="Rapport complet d'un travail (CSV)",
+           tag="Travaux", scope=tokens.READ, action="job.report", output=None, errors=(404,),
+           description="Une ligne par ligne du fichier : `ligne;numero;resultat;motif` "
+                       "(en-tête = ligne 1).")
 def job_report(job_id: int) -> Response:
     services.get_job(db.session(), job_id)
     _audit(str(job_id))
@@ -260,68 +392,80 @@ def job_report(job_id: int) -> Response:
                 buffer.truncate()
         yield buffer.getvalue()
 
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response = Response(stream_with_context(rows()), mimetype=CSV)
     response.headers["Content-Disposition"] = f'attachment; filename="rapport-{job_id}.csv"'
     return response
 
 
-@blueprint.post("/jobs/<int:job_id>/stop")
-@requires(tokens.WRITE, "job.stop")
-def stop_job(job_id: int) -> tuple[Response, int]:
-    services.stop(db.session(), job_id)
+@operation("/jobs/<int:job_id>/stop", "POST", summary="Arrêter un travail", tag="Travaux",
+           scope=tokens.WRITE, action="job.stop", output=JobOut, status=202,
+           errors=(404, 409),
+           description="Les exécutants s'arrêtent après leur lot en cours (« stopping », "
+                       "puis « stopped »). Un travail sans exécutant s'arrête tout de suite.")
+def stop_job(job_id: int) -> dict[str, Any]:
+    services.stop(db.session(), job_id, lease_seconds=_settings().migration_lease_seconds)
     _audit(str(job_id))
     db.session.commit()
-    return _job_json(job_id, 202)
+    return _job(job_id)
 
 
-@blueprint.post("/jobs/<int:job_id>/resume")
-@requires(tokens.WRITE, "job.resume")
-def resume_job(job_id: int) -> tuple[Response, int]:
+@operation("/jobs/<int:job_id>/resume", "POST", summary="Reprendre un travail", tag="Travaux",
+           scope=tokens.WRITE, action="job.resume", output=JobOut, status=202,
+           errors=(404, 409),
+           description="Reprend au dernier point de contrôle un travail créé, arrêté, en "
+                       "échec ou interrompu.")
+def resume_job(job_id: int) -> dict[str, Any]:
     services.resume(db.session(), job_id)
     _audit(str(job_id))
     db.session.commit()
     _launch(job_id)
-    return _job_json(job_id, 202)
+    return _job(job_id)
 
 
 # -- accounts ---------------------------------------------------------------------------------
 
-@blueprint.get("/accounts/<numero>")
-@requires(tokens.READ, "account.show")
-def show_account(numero: str) -> Response:
+@operation("/accounts/<numero>", summary="Un dossier migré", tag="Comptes",
+           scope=tokens.READ, action="account.show", output=AccountOut, errors=(404,))
+def show_account(numero: str) -> Any:
     account = accounts.find(db.session(), numero)
     _audit(mask_numero(account.numero))
     db.session.commit()
-    return jsonify(AccountOut().dump(account))
+    return account
 
 
-@blueprint.post("/accounts/<numero>/revert")
-@requires(tokens.REVERT, "account.revert")
-def revert_account(numero: str) -> Response:
+@operation("/accounts/<numero>/revert", "POST", summary="Annuler la migration d'un dossier",
+           tag="Comptes", scope=tokens.REVERT, action="account.revert", output=RevertOut,
+           errors=(404,),
+           description="Le dossier repasse du côté de l'ancien service : le code et les "
+                       "coordonnées venus de la migration sont retirés ; le prochain "
+                       "passage ou la prochaine utilisation le migre à nouveau.")
+def revert_account(numero: str) -> dict[str, Any]:
     result = accounts.revert(db.session(), numero)
     _audit(mask_numero(result.numero), source=result.source, codes_removed=result.codes_removed)
     db.session.commit()
-    return jsonify(RevertOut().dump(vars(result)))
+    return vars(result)
 
 
 # -- cutover ----------------------------------------------------------------------------------
 
-@blueprint.get("/cutover")
-@requires(tokens.READ, "cutover.show")
-def show_cutover() -> Response:
+@operation("/cutover", summary="Tableau de bascule", tag="Bascule", scope=tokens.READ,
+           action="cutover.show", output=CutoverOut,
+           description="Comptes migrés (en masse, à la première utilisation), lignes en "
+                       "attente et en échec, trafic vers l'ancien service des 14 derniers "
+                       "jours, et le mode de bascule.")
+def show_cutover() -> dict[str, Any]:
     panel = cutover.panel(db.session(), _settings())
     _audit()
     db.session.commit()
-    return jsonify(CutoverOut().dump(panel.as_dict()))
+    return panel.as_dict()
 
 
-@blueprint.put("/cutover")
-@requires(tokens.CUTOVER, "cutover.set")
-def set_cutover() -> Response:
-    body = _load(CutoverIn(), request.get_json(silent=True) or {})
+@operation("/cutover", "PUT", summary="Changer le mode de bascule", tag="Bascule",
+           scope=tokens.CUTOVER, action="cutover.set", output=CutoverOut, body=CutoverIn)
+def set_cutover(body: dict[str, Any]) -> dict[str, Any]:
     cutover.set_mode(db.session(), body["mode"], g.admin_token.name)
     _audit(body["mode"])
     db.session.commit()
     log.warning("cutover mode changed", extra={"event": "cutover", "mode": body["mode"],
                                                "actor": g.admin_token.name})
-    return jsonify(CutoverOut().dump(cutover.panel(db.session(), _settings()).as_dict()))
+    return cutover.panel(db.session(), _settings()).as_dict()

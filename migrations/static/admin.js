@@ -1,20 +1,30 @@
 // The admin page: every action is a call to /admin/api with the admin's bearer token.
+// While a job runs the page looks every 1.5 s, otherwise every 10 s; the end of a job is
+// announced in the status region, for screen readers too.
 (function () {
   "use strict";
   var API = "/admin/api";
+  var BUSY = 1500;
+  var IDLE = 10000;
   var $ = function (id) { return document.getElementById(id); };
   var token = function () { return sessionStorage.getItem("adminToken") || ""; };
+  var known = {};  // job id -> last state seen
+  var timer = null;
 
-  function say(text, kind) {
-    var box = $("message");
-    box.textContent = "";
-    if (!text) { return; }
+  function alertBox(text, kind) {
     var alert = document.createElement("div");
     alert.className = "fr-alert fr-alert--sm fr-mt-2w fr-alert--" + (kind || "info");
     var p = document.createElement("p");
     p.textContent = text;
     alert.appendChild(p);
-    box.appendChild(alert);
+    return alert;
+  }
+
+  // `keep`: add to what is said already instead of replacing it.
+  function say(text, kind, keep) {
+    var box = $("message");
+    if (!keep) { box.textContent = ""; }
+    if (text) { box.appendChild(alertBox(text, kind)); }
   }
 
   function call(method, path, body) {
@@ -33,33 +43,58 @@
     });
   }
 
-  function cell(row, text) {
+  function cell(row, content) {
     var td = document.createElement("td");
-    td.textContent = text;
+    if (content instanceof Node) { td.appendChild(content); } else { td.textContent = content; }
     row.appendChild(td);
     return td;
   }
 
-  function button(label, handler) {
+  // A button whose accessible name adds, out of sight, which job it acts on.
+  function button(label, hidden, handler) {
     var b = document.createElement("button");
     b.type = "button";
-    b.className = "fr-btn fr-btn--sm fr-btn--secondary fr-mr-1w";
-    b.textContent = label;
+    b.className = "fr-btn fr-btn--sm fr-btn--secondary fr-mr-1w fr-mb-1w";
+    b.appendChild(document.createTextNode(label));
+    var more = document.createElement("span");
+    more.className = "fr-sr-only";
+    more.textContent = " " + hidden;
+    b.appendChild(more);
     b.addEventListener("click", handler);
     return b;
   }
 
+  function progress(job) {
+    var percent = Math.round(job.progress * 100);
+    var wrapper = document.createElement("span");
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = percent;
+    bar.setAttribute("aria-label", "Avancement du travail " + job.id);
+    bar.className = "fr-mr-1w";
+    wrapper.appendChild(bar);
+    wrapper.appendChild(document.createTextNode(percent + " %"));
+    return wrapper;
+  }
+
   var STATES = { created: "créé", running: "en cours", stopping: "arrêt demandé",
     stopped: "arrêté", succeeded: "terminé", failed: "en échec" };
+  var ACTIVE = ["created", "running", "stopping"];
+
+  function failed(e) { say(e.message, "error"); }
 
   function showErrors(job) {
     call("GET", "/jobs/" + job.id + "/errors?limit=200").then(function (page) {
       var box = $("erreurs");
       box.textContent = "";
+      var section = document.createElement("section");
+      section.setAttribute("aria-labelledby", "titre-erreurs");
       var h = document.createElement("h3");
-      h.className = "fr-h6";
+      h.className = "fr-h6 fr-mt-2w";
+      h.id = "titre-erreurs";
+      h.tabIndex = -1;
       h.textContent = "Lignes non migrées du travail " + job.id;
-      box.appendChild(h);
+      section.appendChild(h);
       var list = document.createElement("ul");
       page.items.forEach(function (item) {
         var li = document.createElement("li");
@@ -68,68 +103,102 @@
         list.appendChild(li);
       });
       if (!page.items.length) {
-        var li = document.createElement("li");
-        li.textContent = "Aucune.";
-        list.appendChild(li);
+        var none = document.createElement("li");
+        none.textContent = "Aucune.";
+        list.appendChild(none);
       }
-      box.appendChild(list);
-    }).catch(function (e) { say(e.message, "error"); });
+      section.appendChild(list);
+      if (page.next_after !== null) {
+        var more = document.createElement("p");
+        more.textContent = "Les 200 premières seulement : le rapport complet s'obtient par " +
+          "l'API (/jobs/" + job.id + "/report).";
+        section.appendChild(more);
+      }
+      box.appendChild(section);
+      h.focus();
+    }).catch(failed);
+  }
+
+  function announce(job) {
+    var before = known[job.id];
+    known[job.id] = job.state;
+    if (before && ACTIVE.indexOf(before) >= 0 && ACTIVE.indexOf(job.state) < 0) {
+      say("Travail " + job.id + " " + (STATES[job.state] || job.state) + " : " + job.migrated +
+        " migrés, " + job.rejected + " rejetés sur " + job.read + " lignes.",
+        job.state === "succeeded" ? "success" : "warning", true);
+    }
+  }
+
+  function schedule(busy) {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, busy ? BUSY : IDLE);
+  }
+
+  function showJobs(data) {
+    var body = $("travaux");
+    body.textContent = "";
+    var busy = false;
+    data.items.forEach(function (job) {
+      announce(job);
+      busy = busy || ACTIVE.indexOf(job.state) >= 0 && job.state !== "created";
+      var row = document.createElement("tr");
+      cell(row, job.id);
+      cell(row, job.source_name + (job.dry_run ? " (simulation)" : ""));
+      cell(row, STATES[job.state] || job.state);
+      cell(row, progress(job));
+      [job.migrated, job.ignored_doublon, job.ignored_clos, job.ignored_deja_migre,
+        job.rejected].forEach(function (n) { cell(row, n); });
+      var actions = cell(row, "");
+      var which = "du travail " + job.id;
+      if (job.state === "running") {
+        actions.appendChild(button("Arrêter", which, function () {
+          call("POST", "/jobs/" + job.id + "/stop").then(refresh).catch(failed);
+        }));
+      }
+      if (["stopped", "failed", "created"].indexOf(job.state) >= 0) {
+        actions.appendChild(button("Reprendre", which, function () {
+          call("POST", "/jobs/" + job.id + "/resume").then(refresh).catch(failed);
+        }));
+      }
+      actions.appendChild(button("Lignes non migrées", which, function () { showErrors(job); }));
+      body.appendChild(row);
+    });
+    if (!data.items.length) {
+      var empty = document.createElement("tr");
+      cell(empty, "Aucun travail.").colSpan = 10;
+      body.appendChild(empty);
+    }
+    return busy;
+  }
+
+  function showCutover(panel) {
+    $("c-migres").textContent = panel.migrated;
+    $("c-masse").textContent = panel.migrated_bulk;
+    $("c-paresseux").textContent = panel.migrated_lazy;
+    $("c-attente").textContent = panel.pending;
+    $("c-echecs").textContent = panel.failed;
+    var radio = $("mode-" + panel.mode);
+    if (radio && !document.querySelector("input[name=mode]:checked")) { radio.checked = true; }
+    var body = $("trafic");
+    body.textContent = "";
+    panel.legacy_traffic.forEach(function (t) {
+      var row = document.createElement("tr");
+      cell(row, t.day); cell(row, t.result); cell(row, t.count);
+      body.appendChild(row);
+    });
+    if (!panel.legacy_traffic.length) {
+      var empty = document.createElement("tr");
+      cell(empty, "Aucune requête.").colSpan = 3;
+      body.appendChild(empty);
+    }
   }
 
   function refresh() {
     if (!token()) { return; }
     call("GET", "/jobs").then(function (data) {
-      var body = $("travaux");
-      body.textContent = "";
-      data.items.forEach(function (job) {
-        var row = document.createElement("tr");
-        cell(row, job.id);
-        cell(row, job.source_name + (job.dry_run ? " (simulation)" : ""));
-        cell(row, STATES[job.state] || job.state);
-        cell(row, Math.round(job.progress * 100) + " %");
-        [job.migrated, job.ignored_doublon, job.ignored_clos, job.ignored_deja_migre,
-          job.rejected].forEach(function (n) { cell(row, n); });
-        var actions = cell(row, "");
-        if (job.state === "running") {
-          actions.appendChild(button("Arrêter", function () {
-            call("POST", "/jobs/" + job.id + "/stop").then(refresh).catch(function (e) { say(e.message, "error"); });
-          }));
-        }
-        if (["stopped", "failed", "created"].indexOf(job.state) >= 0) {
-          actions.appendChild(button("Reprendre", function () {
-            call("POST", "/jobs/" + job.id + "/resume").then(refresh).catch(function (e) { say(e.message, "error"); });
-          }));
-        }
-        actions.appendChild(button("Erreurs", function () { showErrors(job); }));
-        body.appendChild(row);
-      });
-      if (!data.items.length) {
-        var empty = document.createElement("tr");
-        cell(empty, "Aucun travail.").colSpan = 10;
-        body.appendChild(empty);
-      }
-    }).catch(function (e) { say(e.message, "error"); });
-    call("GET", "/cutover").then(function (panel) {
-      $("c-migres").textContent = panel.migrated;
-      $("c-masse").textContent = panel.migrated_bulk;
-      $("c-paresseux").textContent = panel.migrated_lazy;
-      $("c-attente").textContent = panel.pending;
-      $("c-echecs").textContent = panel.failed;
-      var radio = $("mode-" + panel.mode);
-      if (radio) { radio.checked = true; }
-      var body = $("trafic");
-      body.textContent = "";
-      panel.legacy_traffic.forEach(function (t) {
-        var row = document.createElement("tr");
-        cell(row, t.day); cell(row, t.result); cell(row, t.count);
-        body.appendChild(row);
-      });
-      if (!panel.legacy_traffic.length) {
-        var empty = document.createElement("tr");
-        cell(empty, "Aucune requête.").colSpan = 3;
-        body.appendChild(empty);
-      }
-    }).catch(function () { /* already said */ });
+      schedule(showJobs(data));
+    }).catch(function (e) { failed(e); schedule(false); });
+    call("GET", "/cutover").then(showCutover).catch(function () { /* already said */ });
   }
 
   $("form-jeton").addEventListener("submit", function (event) {
@@ -145,9 +214,10 @@
     data.append("fichier", $("fichier").files[0]);
     data.append("dry_run", $("dry_run").checked ? "true" : "false");
     call("POST", "/jobs", data).then(function (job) {
+      known[job.id] = job.state;
       say("Travail " + job.id + " lancé (" + job.lines + " lignes).", "success");
       refresh();
-    }).catch(function (e) { say(e.message, "error"); });
+    }).catch(failed);
   });
   $("form-bascule").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -156,7 +226,7 @@
     call("PUT", "/cutover", { mode: chosen.value }).then(function () {
       say("Mode de bascule appliqué.", "success");
       refresh();
-    }).catch(function (e) { say(e.message, "error"); });
+    }).catch(failed);
   });
   $("form-annuler").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -164,8 +234,7 @@
     call("POST", "/accounts/" + encodeURIComponent(numero) + "/revert").then(function (r) {
       say("Migration annulée (" + r.codes_removed + " code(s) retiré(s)).", "success");
       refresh();
-    }).catch(function (e) { say(e.message, "error"); });
+    }).catch(failed);
   });
   refresh();
-  setInterval(refresh, 5000);
 }());

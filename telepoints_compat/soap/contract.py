@@ -8,6 +8,7 @@ element that names each one, its SOAPAction and its response element.
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -41,7 +42,9 @@ class Contract:
         schema_element = root.find("wsdl:types/xs:schema", NS)
         if schema_element is None:
             raise ValueError("the WSDL holds no schema")
-        self.schema = etree.XMLSchema(etree.ElementTree(copy.deepcopy(schema_element)))
+        self._schema_element = copy.deepcopy(schema_element)  # standalone, namespaces kept
+        self._validators = threading.local()
+        self.schema = self.validator()
         self.operations = self._operations(root)
         self.by_request = {operation.request: operation for operation in self.operations}
 
@@ -73,6 +76,16 @@ class Contract:
                 response=element_of(output_message.get("message", "")),
                 action=actions.get(name, "")))
         return operations
+
+    def validator(self) -> etree.XMLSchema:
+        """The XSD validator of the calling thread: with threaded workers each thread
+        validates with its own, as it parses with its own parser (lxml objects are not shared
+        between threads)."""
+        schema: etree.XMLSchema | None = getattr(self._validators, "schema", None)
+        if schema is None:
+            schema = etree.XMLSchema(etree.ElementTree(copy.deepcopy(self._schema_element)))
+            self._validators.schema = schema
+        return schema
 
     def wsdl_for(self, address: str) -> bytes:
         """The WSDL as checked in, with `soap:address` naming the address the client used."""

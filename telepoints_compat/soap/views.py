@@ -126,7 +126,7 @@ def _read(body: bytes, version: SoapVersion, action: str | None) -> tuple[str, e
         raise EnvelopeError("SOAPAction contredit l'élément du Body")
     g.soap_operation = operation.name
     _normalise_identifiers(parsed.payload)
-    if not contract().schema.validate(parsed.payload):
+    if not contract().validator().validate(parsed.payload):
         raise EnvelopeError(f"{operation.name} non conforme au schéma")
     return operation.name, parsed.payload
 

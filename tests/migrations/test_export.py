@@ -8,12 +8,13 @@ import io
 
 import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modern.phones import to_e164
+from migrations.export import reader
 from migrations.export.reader import ExportFormatError, chunk_lines, read_chunks
-from migrations.export.rows import COLUMNS, LegacyAccount, Rejection, parse_line
+from migrations.export.rows import COLUMNS, TOO_LONG, LegacyAccount, Rejection, parse_line
+from modern.phones import to_e164
 from telepoints_compat.contacts.services import normalise_mobile
 from telepoints_compat.legacy_fingerprints import LEGACY_MD5, LEGACY_SHA1, parse_fingerprint
 
@@ -187,3 +188,49 @@ def test_an_overlong_line_is_rejected_without_being_held() -> None:
     first = parse_line(found[0][1])
     assert isinstance(first, Rejection) and "trop longue" in first.motif
     assert isinstance(parse_line(found[1][1]), LegacyAccount)
+
+
+@pytest.mark.parametrize("change, motif", [
+    (lambda t: t.replace(";0;;ACTIF", ";²;;ACTIF"), "nombre d'échecs illisible"),
+    (lambda t: t.replace("18/02/2022 10:00:00", "18/02/2022 1²:00:00"), "date invalide (CREE_LE)"),
+    (lambda t: t.replace("14/09/2022", "1²/09/2022"), "date invalide (CODE_EMIS_LE)"),
+])
+def test_digits_of_other_scripts_reject_the_line_instead_of_stopping_the_job(
+        change, motif: str) -> None:  # type: ignore[no-untyped-def]
+    """`str.isdigit` accepts "²", which `int` refuses: such a line is rejected, not fatal."""
+    result = row(change(GOOD))
+    assert isinstance(result, Rejection) and motif in result.motif
+
+
+def test_a_code_valid_until_the_end_of_time_has_no_expiry() -> None:
+    account = row(GOOD.replace("14/09/2022;;", "14/09/2022;31/12/9999;"))
+    assert isinstance(account, LegacyAccount) and account.expires_at is None
+
+
+def _reference_lines(data: bytes, limit: int) -> list[bytes]:
+    """The data lines as a line-by-line reader sees them: a line longer than `limit` bytes
+    (its end not counted) stands as TOO_LONG; the text after the final line end is a line."""
+    lines = data.split(b"\n")[1:]  # the header goes
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [TOO_LONG if len(line) > limit else line.removesuffix(b"\r") for line in lines]
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.lists(st.sampled_from([b"a", b"bb", b"\r", b"\n", b"\r\n", b";", b"y" * 70]),
+                     max_size=60).map(b"".join),
+       block=st.integers(1, 200), per_chunk=st.integers(1, 4))
+def test_chunks_hold_every_line_whatever_the_blocks(body: bytes, block: int,
+                                                    per_chunk: int) -> None:
+    """Lines cut across blocks, over-long lines within one block or spanning several, a
+    missing final line end: the chunks give each line once, in order, numbered as in the
+    file. (The longest line allowed is the header's length here, the smallest it can be.)"""
+    data = HEADER + body
+    limit = len(HEADER)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader, "BLOCK_BYTES", block)
+        patch.setattr(reader, "MAX_LINE_BYTES", limit)
+        found = lines_of(data, per_chunk)
+    expected = _reference_lines(data, limit)
+    assert [number for number, _ in found] == list(range(2, 2 + len(expected)))
+    assert [line for _, line in found] == expected
