@@ -30,9 +30,9 @@ from tests.accounts.support import (
     settings_for,
     start_provider,
 )
+from tests.browser import assert_accessible, chromium
 from wsgi import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "la marée monte vite à Saint-Malo"
 
@@ -73,17 +73,8 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -92,15 +83,6 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
-
-
-def accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
-               if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 def franceconnect_button(page: Any) -> Any:
@@ -116,34 +98,34 @@ def sign_out(page: Any) -> None:
 
 def test_franceconnect_end_to_end(page: Any, live: Live) -> None:
     page.goto("/")
-    accessible(page)
+    assert_accessible(page)
     # The button comes first, with its explanation link, before the other ways in.
     assert page.get_by_role("link", name="Qu’est-ce que FranceConnect ?").get_attribute(
         "href") == "https://franceconnect.gouv.fr/"
     franceconnect_button(page).click()
     page.wait_for_url(f"{live.provider.base}/api/v2/authorize?**")
-    accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Continuer avec HELENE MARIE LEFEVRE").click()
 
     page.wait_for_url("**/compte/franceconnect/rattacher")
     assert "HELENE MARIE LEFEVRE" in page.content()
-    accessible(page)
+    assert_accessible(page)
     page.get_by_label("Numéro de dossier").fill(HELENE.numero)
     page.get_by_role("button", name="Rattacher mon dossier").click()
 
     page.wait_for_url("**/tableau-de-bord")
     assert f"Dossier n° {HELENE.numero}" in page.content()
     assert "Connecté avec FranceConnect" in page.content()
-    accessible(page)
+    assert_accessible(page)
 
     sign_out(page)  # through FranceConnect's session/end and back
     page.wait_for_url(f"{live.url}/")
     assert "déconnecté de ce service et de FranceConnect" in page.content()
-    accessible(page)
+    assert_accessible(page)
     assert page.goto("/tableau-de-bord").url.startswith(f"{live.url}/compte/connexion")
 
     page.goto("/compte/connexion")  # the next time: straight to the dashboard
-    accessible(page)
+    assert_accessible(page)
     franceconnect_button(page).click()
     page.get_by_role("button", name="Continuer avec HELENE MARIE LEFEVRE").click()
     page.wait_for_url("**/tableau-de-bord")
@@ -159,7 +141,7 @@ def test_franceconnect_identity_that_does_not_match_the_file(page: Any, live: Li
     page.get_by_role("button", name="Rattacher mon dossier").click()
     alert = page.get_by_role("alert")
     assert "ne correspond pas à votre identité FranceConnect" in alert.inner_text()
-    accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Annuler et me déconnecter de FranceConnect").click()
     page.wait_for_url(f"{live.url}/")
     assert "déconnecté" in page.content()
@@ -167,12 +149,12 @@ def test_franceconnect_identity_that_does_not_match_the_file(page: Any, live: Li
 
 def test_cancelling_at_franceconnect(page: Any, live: Live) -> None:
     page.goto("/compte/creer")
-    accessible(page)
+    assert_accessible(page)
     franceconnect_button(page).click()
     page.get_by_role("button", name="Refuser et revenir au service").click()
     page.wait_for_url("**/compte/franceconnect/retour?**")
     assert "interrompu la connexion" in page.content()
-    accessible(page)
+    assert_accessible(page)
 
 
 # -- local accounts ---------------------------------------------------------------------------
@@ -201,21 +183,21 @@ def test_local_account_sign_up_confirmation_sign_in_and_reset(page: Any, live: L
     page.wait_for_url("**/compte/creer")
     fill_sign_up(page, HELENE.email, password="azertyuiop123")  # refused: too common
     assert "plus courants" in page.content()
-    accessible(page)
+    assert_accessible(page)
     fill_sign_up(page, HELENE.email)
     page.wait_for_url("**/compte/creer/verifiez-vos-courriels")
-    accessible(page)
+    assert_accessible(page)
 
     page.goto(link_in(live.app, HELENE.email, "/compte/confirmation/"))
-    accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Confirmer mon adresse et activer mon compte").click()
     page.wait_for_url("**/compte/connexion")
     assert "Votre adresse électronique est confirmée" in page.content()
-    accessible(page)
+    assert_accessible(page)
 
     sign_in(page, HELENE.email, "not the right password")
     assert "mot de passe incorrect" in page.get_by_role("alert").inner_text()
-    accessible(page)
+    assert_accessible(page)
     sign_in(page, HELENE.email, PASSWORD)
     page.wait_for_url("**/tableau-de-bord")
     assert "Bonjour Hélène Marie LEFÈVRE" in page.content()
@@ -225,13 +207,13 @@ def test_local_account_sign_up_confirmation_sign_in_and_reset(page: Any, live: L
     page.goto("/compte/connexion")
     page.get_by_role("link", name="Mot de passe oublié ?").click()
     page.wait_for_url("**/compte/mot-de-passe-oublie")
-    accessible(page)
+    assert_accessible(page)
     page.locator("#email").fill(HELENE.email)
     page.get_by_role("button", name="Recevoir un lien").click()
     page.wait_for_url("**/compte/mot-de-passe-oublie/envoye")
-    accessible(page)
+    assert_accessible(page)
     page.goto(link_in(live.app, HELENE.email, "/compte/mot-de-passe/"))
-    accessible(page)
+    assert_accessible(page)
     page.locator("#password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Enregistrer le nouveau mot de passe").click()
     page.wait_for_url("**/compte/connexion")
@@ -279,7 +261,7 @@ def test_arrival_through_the_activation_link_of_the_old_pages(page: Any, live: L
     page.wait_for_url("**/telepoints/solde")
     page.get_by_role("link", name="Activer mon compte Mes points permis").click()
     page.wait_for_url("**/compte/activation/**")
-    accessible(page)
+    assert_accessible(page)
     page.locator("#email").fill(HELENE.email)
     page.locator("#password").fill(PASSWORD)
     page.locator("#cgu").check(force=True)

@@ -3,56 +3,31 @@ the activation link; axe finds no serious or critical violation on any of them."
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from modern import tokens
+from tests.browser import assert_accessible, chromium, serving
 from tests.compat.conftest import NUMERO, Holder
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def base_url(app: Flask, holder: Holder) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
+    with chromium() as browser:
         context = browser.new_context(locale="fr-FR")
         yield context.new_page()
         context.close()
-        browser.close()
-
-
-def _accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
-               if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 def test_the_legacy_pages_in_a_browser(app: Flask, base_url: str, page: Any,
@@ -60,7 +35,7 @@ def test_the_legacy_pages_in_a_browser(app: Flask, base_url: str, page: Any,
     page.goto(f"{base_url}/telepoints")
     assert page.title().startswith("Télépoints")
     assert page.locator(".fr-notice").inner_text().startswith("Télépoints ferme le 30/06/2027.")
-    _accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Numéro de dossier").fill("99 1091 010000")
     page.get_by_label("Code confidentiel").fill("WRONG2345")
@@ -68,14 +43,14 @@ def test_the_legacy_pages_in_a_browser(app: Flask, base_url: str, page: Any,
     alert = page.get_by_role("alert")
     assert "Numéro de dossier ou code confidentiel incorrect." in alert.inner_text()
     assert page.get_by_label("Numéro de dossier").input_value() == NUMERO
-    _accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Code confidentiel").fill(holder.code.lower())
     page.get_by_role("button", name="Consulter mon solde").click()
     page.wait_for_url(f"{base_url}/telepoints/solde")
     assert "11 points" in page.locator("h2.fr-callout__title").inner_text()
     assert "Informations à jour au 17/11/2026" in page.content()
-    _accessible(page)
+    assert_accessible(page)
 
     link = page.get_by_role("link", name="Activer mon compte Mes points permis")
     href = link.get_attribute("href")
@@ -94,7 +69,7 @@ def test_the_legacy_pages_in_a_browser(app: Flask, base_url: str, page: Any,
     page.get_by_role("link", name="Voir le relevé d'information restreint").click()
     page.wait_for_url(f"{base_url}/telepoints/releve")
     assert page.get_by_role("heading", level=1).inner_text() == "Relevé d'information restreint"
-    _accessible(page)
+    assert_accessible(page)
 
     page.goto(f"{base_url}/telepoints/code-perdu")
-    _accessible(page)
+    assert_accessible(page)

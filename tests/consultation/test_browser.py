@@ -26,6 +26,7 @@ from modern.points.rules import french_date
 from modern.points.services import today_in_paris
 from modern.settings import Settings
 from tests.accounts.support import RunningProvider, settings_for, start_provider
+from tests.browser import assert_accessible, chromium
 from tests.consultation.support import (
     PASSWORD,
     demo_records,
@@ -35,7 +36,6 @@ from tests.consultation.support import (
 )
 from wsgi import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 # Scenario -> what its dashboard must say besides the balance.
@@ -109,17 +109,8 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_page(browser: Any, live: Live, **options: Any) -> Any:
@@ -134,15 +125,6 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
     opened = new_page(browser, live)
     yield opened
     opened.context.close()
-
-
-def accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
-               if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 def sign_in(page: Any, email: str) -> None:
@@ -169,7 +151,7 @@ def test_the_dashboard_of_each_situation(page: Any, live: Live) -> None:
         updated = dt.datetime.fromisoformat(record["dateMiseAJour"]).date()
         assert french_date(updated) in page.locator("#fraicheur").inner_text()
         assert expected in page.locator("main").inner_text(), scenario
-        accessible(page)
+        assert_accessible(page)
         sign_out(page)
 
 
@@ -193,7 +175,7 @@ def test_the_dashboard_is_usable_on_a_phone(browser: Any, live: Live) -> None:
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, width
         assert phone.locator("#tableau-historique").is_visible()
-        accessible(phone)
+        assert_accessible(phone)
     finally:
         phone.context.close()
 
@@ -216,7 +198,7 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
 
     # A third party, not signed in, checks the file it was handed.
     page.goto("/verifier")
-    accessible(page)
+    assert_accessible(page)
     page.locator("#document").set_input_files(str(pdf))
     page.get_by_role("button", name="Vérifier").click()
     result = page.locator("#resultat")
@@ -225,7 +207,7 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
     assert record["numeroDossier"] in table and record["titulaire"]["nom"] in table
     assert "Clé de signature" in table
     assert "olde" not in page.locator("main table").inner_text()  # never the points
-    accessible(page)
+    assert_accessible(page)
 
     # The printed code with one letter changed.
     with live.app.app_context():
@@ -241,7 +223,7 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
     page.get_by_role("button", name="Vérifier").click()
     assert "Document refusé" in page.locator("#resultat").inner_text()
     assert "a été modifié" in page.locator("#resultat").inner_text()
-    accessible(page)
+    assert_accessible(page)
 
     # A document older than its four months.
     page.goto("/verifier")
@@ -249,7 +231,7 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
     page.get_by_role("button", name="Vérifier").click()
     assert "Document expiré" in page.locator("#resultat").inner_text()
     assert "validité est dépassée" in page.locator("#resultat").inner_text()
-    accessible(page)
+    assert_accessible(page)
 
 
 def test_the_full_record_through_franceconnect(page: Any, live: Live, tmp_path: Path) -> None:
@@ -266,7 +248,7 @@ def test_the_full_record_through_franceconnect(page: Any, live: Live, tmp_path: 
     page.get_by_role("button", name="Rattacher mon dossier").click()
     page.wait_for_url("**/tableau-de-bord")
     assert "Connecté avec FranceConnect" in page.content()
-    accessible(page)
+    assert_accessible(page)
     pdf = download(page, "Relevé d'information intégral", tmp_path)
 
     page.goto("/verifier")
@@ -280,10 +262,10 @@ def test_the_alerts_page(page: Any, live: Live) -> None:
     sign_in(page, live.email("solde_bas"))
     page.get_by_role("link", name="Choisir mes alertes").click()
     page.wait_for_url("**/tableau-de-bord/alertes")
-    accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Activer les alertes par courriel").click()
     assert "Alertes par courriel activées." in page.content()
     page.locator("#telephone").fill("06 12")
     page.get_by_role("button", name="Activer les alertes par SMS").click()
     assert "numéro de téléphone mobile valide" in page.content()
-    accessible(page)
+    assert_accessible(page)

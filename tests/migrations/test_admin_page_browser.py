@@ -5,58 +5,33 @@ at any step. The page is in French and built with the DSFR."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from migrations.accounts.models import MigratedAccount
 from modern.db import db
+from tests.browser import assert_accessible, chromium, serving
 from tests.migrations.conftest import sample
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("headless browser tests need Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
+    with chromium() as browser:
         context = browser.new_context(locale="fr-FR")
         yield context.new_page()
         context.close()
-        browser.close()
-
-
-def accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
-               if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
@@ -70,7 +45,7 @@ def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
     assert page.locator("link[href*='dsfr.min.css']").count() == 1
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Migration des comptes Télépoints")
-    accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Jeton d'administration").fill(secret)
     page.get_by_role("button", name="Utiliser ce jeton").click()
@@ -93,14 +68,14 @@ def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
     assert cells[2:9] == ["terminé", "100 %", "33", "1", "1", "0", "3"]
     expect(page.get_by_role("progressbar", name="Avancement du travail 1")).to_have_attribute(
         "value", "100")
-    accessible(page)
+    assert_accessible(page)
 
     row.get_by_role("button", name="Lignes non migrées du travail 1").click()
     errors = page.get_by_role("region", name="Lignes non migrées du travail 1")
     expect(errors.get_by_role("listitem")).to_have_count(5)
     expect(errors).to_contain_text("Ligne 39 (081276060106) : REJETE – date invalide "
                                    "(CODE_EMIS_LE)")
-    accessible(page)
+    assert_accessible(page)
 
     with app.app_context():  # a dry run writes nothing
         assert db.session.scalar(select(func.count()).select_from(MigratedAccount)) == 0
