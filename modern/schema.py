@@ -10,13 +10,13 @@ import functools
 from pathlib import Path
 
 import click
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask.cli import AppGroup
 from sqlalchemy.engine import Engine
 
-from alembic import command
 from modern.db import db
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "schema_versions"

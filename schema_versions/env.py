@@ -1,6 +1,7 @@
 """Alembic environment: the engine comes from the application (see modern/schema.py)."""
 
 from alembic import context
+
 from modern.db import db
 
 config = context.config

@@ -6,7 +6,6 @@ Create Date: 2026-11-27
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "alerts_0001"

@@ -12,7 +12,6 @@ Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "migrations_0002"
