@@ -8,10 +8,12 @@ through its type's result processor (dates stored as text by SQLite, booleans st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -46,24 +48,33 @@ def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     return Prepared(str(compiled), order, dict(compiled.params), tuple(processors))
 
 
+@contextlib.contextmanager
+def autocommit(connection: PoolProxiedConnection) -> Iterator[None]:
+    """Each statement its own transaction, for statements that need no other: on PostgreSQL
+    no BEGIN and no COMMIT or ROLLBACK round trips (psycopg's `autocommit`, switched back
+    before the connection returns to the pool, as SQLAlchemy's own ping does). SQLite's
+    driver opens a transaction for writes only, and its `commit()` ends it."""
+    driver = connection.dbapi_connection
+    switch = getattr(driver, "autocommit", None) is False
+    if switch:
+        driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        if switch and not getattr(driver, "closed", True):
+            driver.autocommit = False  # type: ignore[union-attr]
+
+
 def read(engine: Engine, statement: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Runs one SELECT on a pooled connection, outside any transaction: PostgreSQL answers
-    in one round trip (no BEGIN, no ROLLBACK), SQLite reads the last committed state."""
+    in one round trip, SQLite reads the last committed state."""
     connection = engine.raw_connection()
     try:
-        driver = connection.dbapi_connection
-        # psycopg: autocommit for this one statement, as SQLAlchemy's own ping does.
-        switch = getattr(driver, "autocommit", None) is False
-        if switch:
-            driver.autocommit = True  # type: ignore[union-attr]
-        try:
+        with autocommit(connection):
             cursor = connection.cursor()
             cursor.execute(statement.sql, statement.parameters(values))
             rows = statement.rows(cursor.fetchall())
             cursor.close()
-        finally:
-            if switch and not getattr(driver, "closed", True):
-                driver.autocommit = False  # type: ignore[union-attr]
     finally:
         connection.close()
     return rows

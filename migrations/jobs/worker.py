@@ -169,6 +169,8 @@ _LOSERS_PG = text(_RANKING.format(repeated="numero = ANY(CAST(:numeros AS VARCHA
                   ).columns(l=Integer(), winner=Integer())
 _LOSERS = text(_RANKING.format(repeated=f"numero IN ({_REPEATED.text})")
                ).columns(l=Integer(), winner=Integer())
+_LOSERS_ALL = text(_RANKING.format(repeated="TRUE")).columns(l=Integer(), winner=Integer())
+_MANY_REPEATED = 100_000
 _MARK_LOSERS_PG = text(f"""
 UPDATE migration_entry SET outcome = '{IGNORE_DOUBLON}',
     motif = 'doublon : ligne ' || CAST(w.winner AS VARCHAR) || ' retenue'
@@ -194,7 +196,10 @@ def mark_duplicates(session: Session, job_id: int) -> int:
         repeated = list(session.scalars(_REPEATED, params))
         if not repeated:
             return 0
-        losers = session.execute(_LOSERS_PG, {**params, "numeros": repeated}).all()
+        if len(repeated) > _MANY_REPEATED:  # an export delivered twice over: rank every line
+            losers = session.execute(_LOSERS_ALL, params).all()
+        else:
+            losers = session.execute(_LOSERS_PG, {**params, "numeros": repeated}).all()
         if losers:
             session.execute(_MARK_LOSERS_PG, {
                 **params, "lines": [line for line, _ in losers],

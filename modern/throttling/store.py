@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modern.db import db
-from modern.prepared import Prepared, prepare
+from modern.prepared import Prepared, autocommit, prepare
 
 
 class StoreUnavailable(RuntimeError):
@@ -159,7 +159,8 @@ class DatabaseCounterStore:
         self._writers = _WriterQueue()
 
     def _run(self, *steps: tuple[str, dict[str, Any]], write: bool) -> list[Any]:
-        """Runs the named statements on one connection, in one transaction when writing."""
+        """Runs the named statements on one connection, each atomic on its own (none needs
+        another's transaction: on PostgreSQL that saves the BEGIN and COMMIT round trips)."""
         engine = self._engine()
         statements = self._built.get(engine.dialect.name)
         if statements is None:
@@ -171,20 +172,21 @@ class DatabaseCounterStore:
             with self._writers.turn(engine) if write else contextlib.nullcontext():
                 connection = engine.raw_connection()
                 try:
-                    cursor = connection.cursor()
-                    for name, values in steps:
-                        statement = statements[name]
-                        cursor.execute(statement.sql, statement.parameters(values))
-                        results.append(cursor.fetchall() if cursor.description else None)
-                        if name.startswith("increment"):
-                            self._since_purge += 1
-                            if self._since_purge >= self.PURGE_EVERY:
-                                self._since_purge = 0
-                                purge = statements["purge"]
-                                cursor.execute(purge.sql, purge.parameters(
-                                    {"now": values["now"]}))
-                    cursor.close()
-                    connection.commit()
+                    with autocommit(connection):
+                        cursor = connection.cursor()
+                        for name, values in steps:
+                            statement = statements[name]
+                            cursor.execute(statement.sql, statement.parameters(values))
+                            results.append(cursor.fetchall() if cursor.description else None)
+                            if name.startswith("increment"):
+                                self._since_purge += 1
+                                if self._since_purge >= self.PURGE_EVERY:
+                                    self._since_purge = 0
+                                    purge = statements["purge"]
+                                    cursor.execute(purge.sql, purge.parameters(
+                                        {"now": values["now"]}))
+                        cursor.close()
+                        connection.commit()
                 finally:
                     connection.close()
         except failure as exc:

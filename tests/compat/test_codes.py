@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from modern.db import db
 from modern.holder_proof import Channel, ProofOutcome, holder_proof
+from modern.licences.record import decode_record
 from modern.settings import Settings
 from telepoints_compat.codes.keys import KeyRing
 from telepoints_compat.codes.models import ConfidentialCode
@@ -190,3 +191,16 @@ def test_the_holder_proof_reports_expiry_and_lock(app: Flask, holder: Holder) ->
             holder_proof().verify(NUMERO, "WRONG2345", Channel.MODERN_WEB)
         locked = holder_proof().verify(NUMERO, "WRONG2345", Channel.MODERN_WEB)
         assert locked.outcome is ProofOutcome.LOCKED and locked.locked_until is not None
+
+
+def test_the_licence_record_comes_with_the_right_code_only(app: Flask, holder: Holder) -> None:
+    """The SOAP operations read the codes and the record with one query: the record is handed
+    over after a success, never after a wrong code or for an unknown file."""
+    with app.app_context():
+        codes = compat().codes
+        check, document = codes.check_reading_record(db.engine, NUMERO, holder.code.lower())
+        assert check.outcome == "ok" and document is not None
+        assert decode_record(document).numero_dossier == NUMERO
+        for numero, code in ((NUMERO, "WRONG2345"), ("991091019999", holder.code)):
+            check, document = codes.check_reading_record(db.engine, numero, code)
+            assert (check.outcome, document) == ("invalid", None)

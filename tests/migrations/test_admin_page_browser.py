@@ -58,22 +58,25 @@ def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
     page.get_by_text("Simulation (rien n'est écrit)").click()  # DSFR: the label is the box
     expect(page.get_by_label("Simulation (rien n'est écrit)")).to_be_checked()
     page.get_by_role("button", name="Lancer la migration").click()
-    expect(page.get_by_role("status")).to_contain_text(
-        re.compile(r"Travail \d+ lancé \(38 lignes\)\."))
+    launched = re.compile(r"Travail (\d+) lancé \(38 lignes\)\.")
+    expect(page.get_by_role("status")).to_contain_text(launched)
+    found = launched.search(page.get_by_role("status").inner_text())
+    assert found is not None
+    job_id = found.group(1)  # ids go on across tests on PostgreSQL
 
     row = page.get_by_role("row").filter(has_text="legacy-export.csv (simulation)")
     expect(row).to_contain_text("terminé", timeout=30_000)
     expect(page.get_by_role("status")).to_contain_text(
-        re.compile(r"Travail \d+ terminé : 33 migrés, 3 rejetés sur 38 lignes\."))
+        f"Travail {job_id} terminé : 33 migrés, 3 rejetés sur 38 lignes.")
     cells = [cell.strip() for cell in row.get_by_role("cell").all_inner_texts()]
     # N°, fichier, état, avancement, migrés, doublons, clos, déjà migrés, rejetés, actions
     assert cells[2:9] == ["terminé", "100 %", "33", "1", "1", "0", "3"]
-    expect(page.get_by_role("progressbar", name="Avancement du travail 1")).to_have_attribute(
-        "value", "100")
+    progress = page.get_by_role("progressbar", name=f"Avancement du travail {job_id}")
+    expect(progress).to_have_attribute("value", "100")
     assert_accessible(page)
 
-    row.get_by_role("button", name="Lignes non migrées du travail 1").click()
-    errors = page.get_by_role("region", name="Lignes non migrées du travail 1")
+    row.get_by_role("button", name=f"Lignes non migrées du travail {job_id}").click()
+    errors = page.get_by_role("region", name=f"Lignes non migrées du travail {job_id}")
     expect(errors.get_by_role("listitem")).to_have_count(5)
     expect(errors).to_contain_text("Ligne 39 (081276060106) : REJETE – date invalide "
                                    "(CODE_EMIS_LE)")

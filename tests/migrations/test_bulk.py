@@ -14,11 +14,13 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from migrations.accounts.models import MigratedAccount
+from migrations.jobs import worker
 from migrations.jobs.models import MigrationJob
 from modern.db import db
 from modern.throttling import throttling
 from telepoints_compat.codes.models import ConfidentialCode
 from telepoints_compat.contacts.models import HolderContact
+from telepoints_compat.contacts.services import save_contact
 from tests.migrations.conftest import (
     expected_outcomes,
     fault_code,
@@ -145,3 +147,47 @@ def test_a_file_that_is_not_an_export_creates_no_job(app: Flask, runner: FlaskCl
     assert result.exit_code != 0 and "en-tête inattendu" in result.output
     with app.app_context():
         assert count(MigrationJob) == 0
+
+
+def test_a_file_with_a_code_and_a_mobile_issued_here_keeps_them(
+        app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """An agent issued a code and recorded a mobile number for a file before the bulk run:
+    the file is migrated, but its code and mobile here stay (the legacy ones are not carried
+    over), and every other line has the outcome it would have had."""
+    load_registry_sample(app)
+    with app.app_context():
+        codes = app.extensions["telepoints"].codes
+        agent_code = codes.issue(db.session(), "991091010000", "agent")
+        save_contact(db.session(), "991091010000", mobile="+33639980001", address=None,
+                     source="agent", now=dt.datetime.now(dt.UTC))
+        db.session.commit()
+    report = tmp_path / "report.csv"
+    run(runner, "run", str(sample("legacy-export.csv")), "--report", str(report))
+    assert outcomes(report) == expected_outcomes()
+    with app.app_context():
+        account = db.session.get(MigratedAccount, "991091010000")
+        assert account is not None and not account.code_imported
+        kept = db.session.scalars(select(ConfidentialCode).where(
+            ConfidentialCode.numero == "991091010000")).one()
+        assert kept.origin == "agent"
+        contact = db.session.get(HolderContact, "991091010000")
+        assert contact is not None and (contact.mobile, contact.source) == (
+            "+33639980001", "agent")
+        assert count(MigratedAccount) == count(ConfidentialCode) == 33
+    service = soap_client(app.test_client())
+    assert service.ConsulterSolde(numeroDossier="991091010000",
+                                  codeConfidentiel=agent_code).body.numeroDossier
+    legacy_code = dict((numero, code) for numero, code, _ in sample_codes())["991091010000"]
+    with pytest.raises(zeep.exceptions.Fault):
+        service.ConsulterSolde(numeroDossier="991091010000", codeConfidentiel=legacy_code)
+
+
+def test_duplicates_are_the_same_when_every_line_is_ranked(
+        app: Flask, runner: FlaskCliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export whose files nearly all appear twice is ranked whole rather than file by
+    file (PostgreSQL): the outcomes do not change."""
+    monkeypatch.setattr(worker, "_MANY_REPEATED", 0)
+    report = tmp_path / "report.csv"
+    run(runner, "run", str(sample("legacy-export.csv")), "--dry-run", "--report", str(report))
+    assert outcomes(report) == expected_outcomes()
