@@ -43,6 +43,26 @@ class Conflict(DomainError):
     code = "CONFLIT"
 
 
+class InvalidRequest(DomainError):
+    status = 400
+    code = "REQUETE_INVALIDE"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "NON_AUTHENTIFIE"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "TROP_DE_REQUETES"
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "SERVICE_INDISPONIBLE"
+
+
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/admin/api/")) or (
         request.accept_mimetypes.best == "application/json")

@@ -21,12 +21,11 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from migrations.accounts import services as accounts
@@ -42,14 +41,22 @@ from migrations.admin.schemas import (
     JobStartForm,
     JobStartIn,
     PageQuery,
-    ProblemOut,
     RevertOut,
 )
 from migrations.export.reader import ExportFormatError
 from migrations.jobs import runner, services
 from migrations.lazy import cutover
+from modern import json_api
 from modern.db import db
-from modern.errors import DomainError, Forbidden, NotFound
+from modern.errors import (
+    DomainError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from modern.logs import mask_numero
 from modern.settings import Settings
 from modern.throttling import StoreUnavailable, client_address
@@ -60,52 +67,20 @@ FAILED_AUTH_PER_MINUTE = 10
 JSON, CSV, MULTIPART = "application/json", "text/csv", "multipart/form-data"
 
 
-class InvalidRequest(DomainError):
-    status = 400
-    code = "REQUETE_INVALIDE"
+class TooLarge(DomainError):
+    status = 413
+    code = "TROP_VOLUMINEUX"
 
 
-class Unauthorized(DomainError):
-    status = 401
-    code = "NON_AUTHENTIFIE"
-
-
-class TooManyRequests(DomainError):
-    status = 429
-    code = "TROP_DE_REQUETES"
-
-
-class Unavailable(DomainError):
-    status = 503
-    code = "SERVICE_INDISPONIBLE"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One endpoint, as the router, the audit log and the OpenAPI document all need it."""
-
-    rule: str
-    method: str
-    name: str
-    summary: str
-    description: str
-    tag: str
+@dataclass(frozen=True, kw_only=True)
+class Operation(json_api.Operation):
     scope: str
     action: str  # its name in the audit log
-    output: type[Schema] | None  # None: a CSV file
-    status: int = 200
-    query: type[Schema] | None = None
-    body: type[Schema] | None = None  # JSON
     form: type[Schema] | None = None  # multipart, with the export in `fichier`
-    errors: tuple[int, ...] = ()
 
     @property
     def responses(self) -> tuple[int, ...]:
-        """Every status this endpoint may answer besides its own."""
-        codes = set(self.errors) | {401, 403, 429, 503}
-        if self.query or self.body or self.form:
-            codes.add(400)
-        return tuple(sorted(codes))
+        return self.answers({401, 403, 429, 503} | ({400} if self.form else set()))
 
 
 OPERATIONS: list[Operation] = []
@@ -119,8 +94,10 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str, scope: 
     """Declares an endpoint: checks the token's scope, parses the input with `query`,
     `body` (JSON) or `form` (multipart), and dumps what the view returns with `output`."""
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        spec = Operation(rule, method, view.__name__, summary, description, tag, scope,
-                         action, output, status, query, body, form, errors)
+        spec = Operation(rule=rule, method=method, name=view.__name__, summary=summary,
+                         description=description, tag=tag, scope=scope, action=action,
+                         output=output, status=status, query=query, body=body, form=form,
+                         errors=errors)
 
         @functools.wraps(view)
         def handler(**kwargs: Any) -> Response:
@@ -130,15 +107,15 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str, scope: 
                 raise Forbidden(f"Ce jeton n'a pas la portée {spec.scope}.")
             g.audit_action = spec.action
             if spec.query is not None:
-                kwargs["query"] = _load(spec.query(), request.args.to_dict())
+                kwargs["query"] = json_api.load(spec.query(), request.args.to_dict())
             if spec.form is not None:
                 # Exports are larger than ordinary requests: their own limit (413 beyond),
                 # set before the form is read.
                 request.max_content_length = _settings().migration_upload_max_bytes
             if spec.form is not None and request.mimetype == MULTIPART:
-                kwargs["form"] = _load(spec.form(), request.form.to_dict())
+                kwargs["form"] = json_api.load(spec.form(), request.form.to_dict())
             elif spec.body is not None:
-                kwargs["body"] = _load(spec.body(), _json_body())
+                kwargs["body"] = json_api.load(spec.body(), json_api.json_body())
             result = view(**kwargs)
             if isinstance(result, Response):
                 return result
@@ -181,22 +158,6 @@ def _refuse(action: str, reason: str) -> None:
     db.session.commit()
 
 
-def _json_body() -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidRequest("Un objet JSON est attendu (Content-Type: application/json).")
-    return data
-
-
-def _load(schema: Schema, data: Any) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as exc:
-        raise InvalidRequest("Requête invalide : voir « errors ».",
-                             errors=exc.normalized_messages()) from None
-    return loaded
-
-
 # -- policy for the whole blueprint ----------------------------------------------------------
 
 @blueprint.before_request
@@ -221,30 +182,13 @@ def _no_store(response: Response) -> Response:
 
 @blueprint.errorhandler(DomainError)
 def _problem(error: DomainError) -> Response:
-    extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
-    return _problem_response(error.status, error.code, error.message, **extra,
-                             retry_after=error.details.get("retry_after"))
+    return json_api.problem_of(error, authenticate='Bearer realm="admin"')
 
 
 @blueprint.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> Response:
     limit = _settings().migration_upload_max_bytes // (1024 * 1024)
-    return _problem_response(413, "TROP_VOLUMINEUX",
-                             f"Fichier trop volumineux : {limit} Mio au plus.")
-
-
-def _problem_response(status: int, code: str, detail: str, *, retry_after: Any = None,
-                      **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "code": code, "detail": detail, "request_id": g.get("request_id"), **extra}
-    response = jsonify(ProblemOut().dump(body))
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="admin"'
-    if status == 429:
-        response.headers["Retry-After"] = str(retry_after or 60)
-    return response
+    return _problem(TooLarge(f"Fichier trop volumineux : {limit} Mio au plus."))
 
 
 def _audit(target: str | None = None, **details: Any) -> None:
@@ -274,8 +218,8 @@ def _adopt_orphans() -> None:
 def document() -> Response:
     """The OpenAPI 3 document of this API (for any valid token: it describes, it holds no
     data)."""
-    return jsonify(openapi.document(current_app._get_current_object(),  # type: ignore[attr-defined]
-                                    OPERATIONS))
+    return jsonify(openapi.DOCUMENT.cached(
+        current_app._get_current_object(), OPERATIONS))  # type: ignore[attr-defined]
 
 
 # -- jobs -------------------------------------------------------------------------------------

@@ -4,24 +4,16 @@ dumps is what the document says."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask
-
 from migrations.admin.schemas import ProblemOut
+from modern import json_api
 
 if TYPE_CHECKING:
     from migrations.admin.api import Operation
 
-EXTENSION = "migrations_admin_openapi"
-PREFIX = "/admin/api"
 SECURITY = "jeton"
-_RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "job_id": {"in": "path", "name": "job_id", "required": True,
@@ -49,18 +41,6 @@ champs refusés.
 """
 
 
-def _problem(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": HTTPStatus(status).phrase,
-        "content": {"application/problem+json": {"schema": ProblemOut}}}
-    if status == 401:
-        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-    if status == 429:
-        response["headers"] = {"Retry-After": {
-            "description": "Secondes à attendre", "schema": {"type": "integer"}}}
-    return response
-
-
 def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
     if op.output is None:
@@ -70,54 +50,24 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.method == "POST" and op.rule == "/jobs":
         ok["headers"] = {"Location": {"description": "L'adresse du travail créé",
                                       "schema": {"type": "string"}}}
-    spec: dict[str, Any] = {
-        "operationId": op.name, "summary": op.summary, "tags": [op.tag],
-        "x-portee": op.scope,
-        "responses": {str(op.status): ok,
-                      **{str(status): _problem(status) for status in op.responses}},
-    }
-    if op.description:
-        spec["description"] = op.description
-    parameters: list[Any] = [PATH_PARAMETERS[name]
-                             for name in _RULE_VARIABLE.findall(op.rule)]
-    if op.query is not None:
-        parameters.append({"in": "query", "schema": op.query})
-    if parameters:
-        spec["parameters"] = parameters
-    content: dict[str, Any] = {}
-    if op.body is not None:
-        content["application/json"] = {"schema": op.body}
+    spec = json_api.described(op, ok, {
+        str(status): json_api.problem_response(status, ProblemOut)
+        for status in op.responses})
+    spec["x-portee"] = op.scope
+    path = [PATH_PARAMETERS[name] for name in json_api.rule_variables(op.rule)]
+    if path:
+        spec["parameters"] = [*path, *spec.get("parameters", ())]
     if op.form is not None:
+        content = spec.setdefault("requestBody", {"required": True, "content": {}})["content"]
         content["multipart/form-data"] = {"schema": {"allOf": [op.form, {
             "type": "object", "required": ["fichier"],
             "properties": {"fichier": {"type": "string", "format": "binary",
                                        "description": "L'export (Windows-1252, « ; »)"}}}]}}
-    if content:
-        spec["requestBody"] = {"required": True, "content": content}
     return spec
 
 
-def build(operations: Sequence[Operation]) -> dict[str, Any]:
-    spec = APISpec(
-        title="Migration des comptes Télépoints : administration", version="1.0.0",
-        openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-        info={"description": DESCRIPTION}, servers=[{"url": "/"}],
-        security=[{SECURITY: []}])
-    spec.components.security_scheme(SECURITY, {
-        "type": "http", "scheme": "bearer",
-        "description": "Jeton d'administration (tpadm_…), avec ses portées."})
-    paths: dict[str, dict[str, Any]] = {}
-    for op in operations:
-        path = PREFIX + _RULE_VARIABLE.sub(r"{\1}", op.rule)
-        paths.setdefault(path, {})[op.method.lower()] = _operation(op)
-    for path, operations_of_path in paths.items():
-        spec.path(path=path, operations=operations_of_path)
-    return spec.to_dict()
-
-
-def document(app: Flask, operations: Sequence[Operation]) -> dict[str, Any]:
-    """Built once per application: the declarations do not change while it runs."""
-    cached: dict[str, Any] | None = app.extensions.get(EXTENSION)
-    if cached is None:
-        cached = app.extensions[EXTENSION] = build(operations)
-    return cached
+DOCUMENT = json_api.Document(
+    title="Migration des comptes Télépoints : administration", description=DESCRIPTION,
+    prefix="/admin/api", security=SECURITY, describe=_operation, secured_by_default=True,
+    scheme=lambda _app: {"type": "http", "scheme": "bearer",
+                         "description": "Jeton d'administration (tpadm_…), avec ses portées."})

@@ -22,12 +22,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
+from modern import json_api
 from modern.accounts.sessions import SessionStoreUnavailable
 from modern.consultation import documents, openapi
 from modern.consultation.holder import Holder, current_holder, overview_of
@@ -46,7 +46,12 @@ from modern.documents.keys import KeyRing
 from modern.documents.pdf import typed_code
 from modern.documents.seal import FIELD_NAMES
 from modern.documents.verification import check
-from modern.errors import DomainError, problem
+from modern.errors import (
+    DomainError,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from modern.points.services import today_in_paris
 from modern.throttling import StoreUnavailable, client_address, throttling
 
@@ -56,52 +61,15 @@ JSON = "application/json"
 PDF = "application/pdf"
 
 
-class Unauthorized(DomainError):
-    status = 401
-    code = "NON_AUTHENTIFIE"
-
-
-class InvalidRequest(DomainError):
-    status = 400
-    code = "REQUETE_INVALIDE"
-
-
-class TooManyRequests(DomainError):
-    status = 429
-    code = "TROP_DE_REQUETES"
-
-
-class Unavailable(DomainError):
-    status = 503
-    code = "SERVICE_INDISPONIBLE"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One endpoint, as the router and the OpenAPI document both need it."""
-
-    rule: str
-    method: str
-    name: str
-    summary: str
-    description: str
-    tag: str
-    output: type[Schema] | None  # None: a PDF
-    query: type[Schema] | None = None
-    body: type[Schema] | None = None
-    holder: bool = True
-    errors: tuple[int, ...] = ()
+@dataclass(frozen=True, kw_only=True)
+class Operation(json_api.Operation):
+    holder: bool = True  # takes the signed-in holder's session
     path_parameters: tuple[dict[str, Any], ...] = field(default=())
 
     @property
     def responses(self) -> tuple[int, ...]:
-        """Every status this endpoint may answer besides 200."""
-        codes = set(self.errors) | {429, 503}
-        if self.holder:
-            codes |= {401, 404}  # 404: the account's file is not in the national file
-        if self.query or self.body:
-            codes.add(400)
-        return tuple(sorted(codes))
+        # 404 for a holder: the account's file is not in the national file
+        return self.answers({429, 503} | ({401, 404} if self.holder else set()))
 
 
 OPERATIONS: list[Operation] = []
@@ -115,17 +83,19 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str,
     """Declares an endpoint: parses its input with `query` / `body`, hands the view the
     signed-in holder when `holder`, and dumps what the view returns with `output`."""
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        spec = Operation(rule, method, view.__name__, summary, description, tag, output,
-                         query, body, holder, errors, path_parameters)
+        spec = Operation(rule=rule, method=method, name=view.__name__, summary=summary,
+                         description=description, tag=tag, output=output, query=query,
+                         body=body, holder=holder, errors=errors,
+                         path_parameters=path_parameters)
 
         @functools.wraps(view)
         def handler(**kwargs: Any) -> Response:
             if spec.holder:
                 kwargs["holder"] = _holder()
             if spec.query is not None:
-                kwargs["query"] = _load(spec.query(), request.args.to_dict())
+                kwargs["query"] = json_api.load(spec.query(), request.args.to_dict())
             if spec.body is not None:
-                kwargs["body"] = _load(spec.body(), _json_body())
+                kwargs["body"] = json_api.load(spec.body(), json_api.json_body())
             result = view(**kwargs)
             if isinstance(result, Response):
                 return result
@@ -145,27 +115,6 @@ def _holder() -> Holder:
         raise Unauthorized("Connectez-vous au service (FranceConnect ou compte) : cette "
                            "ressource utilise la session de votre navigateur.")
     return found
-
-
-def _json_body() -> Any:
-    if not request.is_json:
-        raise InvalidRequest("Le corps de la requête doit être du JSON (Content-Type: "
-                             "application/json).")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise InvalidRequest("Le corps de la requête n'est pas du JSON valide.")
-    return data
-
-
-def _load(schema: Schema, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidRequest("Un objet JSON est attendu.")
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as error:
-        raise InvalidRequest("Requête invalide : voir « errors ».",
-                             errors=error.normalized_messages()) from None
-    return loaded
 
 
 # -- policy for the whole blueprint ------------------------------------------------------------
@@ -198,14 +147,7 @@ def _sessions_down(error: SessionStoreUnavailable) -> Response:
 
 @blueprint.errorhandler(DomainError)
 def _problem(error: DomainError) -> Response:
-    extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
-    response = problem(error.status, HTTPStatus(error.status).phrase, error.code, error.message,
-                       **extra)
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Cookie realm="mes-points-permis"'
-    if error.status == 429:
-        response.headers["Retry-After"] = str(error.details.get("retry_after", 60))
-    return response
+    return json_api.problem_of(error, authenticate='Cookie realm="mes-points-permis"')
 
 
 # -- the holder's resources ----------------------------------------------------------------------
@@ -357,7 +299,8 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3 document of this API, generated from the declarations above."""
-    return jsonify(openapi.document(current_app, OPERATIONS))
+    return jsonify(openapi.DOCUMENT.cached(
+        current_app._get_current_object(), OPERATIONS))  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

@@ -3,24 +3,17 @@ their marshmallow schemas: what the router parses and dumps is what the document
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from modern import json_api
 from modern.consultation.schemas import ProblemSchema
 
 if TYPE_CHECKING:
     from modern.consultation.api import Operation
 
-EXTENSION = "consultation_openapi"
-PREFIX = "/api/v1"
 SECURITY = "session"
-_RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 DESCRIPTION = """\
 API du service Mes points permis : le permis, le solde, l'historique, les prévisions de
@@ -39,18 +32,6 @@ la route). La vérification d'un document est publique et ne montre jamais de po
 """
 
 
-def _problem(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": HTTPStatus(status).phrase,
-        "content": {"application/problem+json": {"schema": ProblemSchema}}}
-    if status == 401:
-        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-    if status == 429:
-        response["headers"] = {"Retry-After": {
-            "description": "Secondes à attendre", "schema": {"type": "integer"}}}
-    return response
-
-
 def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any]
     if op.output is None:
@@ -58,45 +39,23 @@ def _operation(op: Operation) -> dict[str, Any]:
             "schema": {"type": "string", "format": "binary"}}}}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": op.output}}}
-    spec: dict[str, Any] = {
-        "operationId": op.name, "summary": op.summary, "tags": [op.tag],
-        "responses": {"200": ok, **{str(status): _problem(status) for status in op.responses}},
-        "security": [{SECURITY: []}] if op.holder else [],
-    }
-    if op.description:
-        spec["description"] = op.description
-    parameters: list[Any] = list(op.path_parameters)
-    if op.query is not None:
-        parameters.append({"in": "query", "schema": op.query})
-    if parameters:
-        spec["parameters"] = parameters
-    if op.body is not None:
-        spec["requestBody"] = {"required": True,
-                               "content": {"application/json": {"schema": op.body}}}
+    spec = json_api.described(op, ok, {
+        str(status): json_api.problem_response(status, ProblemSchema)
+        for status in op.responses})
+    spec["security"] = [{SECURITY: []}] if op.holder else []
+    if op.path_parameters:
+        spec["parameters"] = [*op.path_parameters, *spec.get("parameters", ())]
     return spec
 
 
-def build(operations: Sequence[Operation], cookie_name: str) -> dict[str, Any]:
-    spec = APISpec(
-        title="Mes points permis", version="1.0.0", openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()], info={"description": DESCRIPTION})
-    spec.components.security_scheme(SECURITY, {
-        "type": "apiKey", "in": "cookie", "name": cookie_name,
-        "description": "La session web du titulaire (connexion FranceConnect ou par compte)."})
-    paths: dict[str, dict[str, Any]] = {}
-    for op in operations:
-        path = PREFIX + _RULE_VARIABLE.sub(r"{\1}", op.rule)
-        paths.setdefault(path, {})[op.method.lower()] = _operation(op)
-    for path, operations_of_path in paths.items():
-        spec.path(path=path, operations=operations_of_path)
-    return spec.to_dict()
+def _scheme(app: Flask) -> dict[str, Any]:
+    cookie = getattr(app.session_interface, "cookie_name", None) or app.config.get(
+        "SESSION_COOKIE_NAME", "session")
+    return {"type": "apiKey", "in": "cookie", "name": str(cookie),
+            "description": "La session web du titulaire (connexion FranceConnect ou par "
+                           "compte)."}
 
 
-def document(app: Flask, operations: Sequence[Operation]) -> dict[str, Any]:
-    """Built once per application: the declarations do not change while it runs."""
-    cached: dict[str, Any] | None = app.extensions.get(EXTENSION)
-    if cached is None:
-        cookie = getattr(app.session_interface, "cookie_name", None) or app.config.get(
-            "SESSION_COOKIE_NAME", "session")
-        cached = app.extensions[EXTENSION] = build(operations, str(cookie))
-    return cached
+DOCUMENT = json_api.Document(title="Mes points permis", description=DESCRIPTION,
+                             prefix="/api/v1", security=SECURITY, scheme=_scheme,
+                             describe=_operation)

@@ -1,0 +1,157 @@
+"""What the two JSON APIs (the holder's `/api/v1` and the migration's `/admin/api`) share:
+the declaration of an endpoint, the parsing of its input with marshmallow, problem details
+(RFC 9457) with their headers, and the OpenAPI 3 document built by apispec from the same
+declarations, so that what the router parses and dumps is what the document says."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask, Response, request
+from marshmallow import Schema, ValidationError
+
+from modern.errors import DomainError, InvalidRequest, problem
+
+_RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    """One endpoint, as the router and the OpenAPI document both need it."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    description: str
+    tag: str
+    output: type[Schema] | None  # None: a file (its type is said by the API's own document)
+    status: int = 200
+    query: type[Schema] | None = None
+    body: type[Schema] | None = None  # JSON
+    errors: tuple[int, ...] = ()
+
+    def answers(self, always: set[int]) -> tuple[int, ...]:
+        """Every status this endpoint may answer besides its own: its declared errors, those
+        of the whole API (`always`), and 400 where it reads input."""
+        codes = set(self.errors) | always
+        if self.query or self.body:
+            codes.add(400)
+        return tuple(sorted(codes))
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+def json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise InvalidRequest("Le corps de la requête doit être du JSON (Content-Type: "
+                             "application/json).")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidRequest("Le corps de la requête n'est pas du JSON valide.")
+    if not isinstance(data, dict):
+        raise InvalidRequest("Un objet JSON est attendu.")
+    return data
+
+
+def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """The input as the schema loads it; refused fields in the problem's `errors`."""
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as error:
+        raise InvalidRequest("Requête invalide : voir « errors ».",
+                             errors=error.normalized_messages()) from None
+    return loaded
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+def problem_of(error: DomainError, *, authenticate: str) -> Response:
+    """The problem details of a domain error, with `WWW-Authenticate: <authenticate>` on a
+    401 and `Retry-After` on a 429."""
+    extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
+    response = problem(error.status, HTTPStatus(error.status).phrase, error.code,
+                       error.message, **extra)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = authenticate
+    if error.status == 429:
+        response.headers["Retry-After"] = str(error.details.get("retry_after") or 60)
+    return response
+
+
+# -- the OpenAPI document ----------------------------------------------------------------------
+
+def problem_response(status: int, schema: type[Schema]) -> dict[str, Any]:
+    """The document's description of an error answer."""
+    response: dict[str, Any] = {
+        "description": HTTPStatus(status).phrase,
+        "content": {"application/problem+json": {"schema": schema}}}
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    if status == 429:
+        response["headers"] = {"Retry-After": {
+            "description": "Secondes à attendre", "schema": {"type": "integer"}}}
+    return response
+
+
+def rule_variables(rule: str) -> list[str]:
+    return _RULE_VARIABLE.findall(rule)
+
+
+def described(op: Operation, ok: dict[str, Any], problems: dict[str, Any]) -> dict[str, Any]:
+    """The parts of an operation's description that both APIs write alike; each adds its
+    own (security, parameters of the path, request bodies other than JSON)."""
+    spec: dict[str, Any] = {
+        "operationId": op.name, "summary": op.summary, "tags": [op.tag],
+        "responses": {str(op.status): ok, **problems}}
+    if op.description:
+        spec["description"] = op.description
+    if op.query is not None:
+        spec["parameters"] = [{"in": "query", "schema": op.query}]
+    if op.body is not None:
+        spec["requestBody"] = {"required": True,
+                               "content": {"application/json": {"schema": op.body}}}
+    return spec
+
+
+@dataclass(frozen=True)
+class Document:
+    """An API's OpenAPI document: its title, description, where it is mounted, its security
+    scheme, and how it describes one of its operations."""
+
+    title: str
+    description: str
+    prefix: str
+    security: str  # the name of its scheme
+    scheme: Callable[[Flask], dict[str, Any]]  # the scheme, as the application configures it
+    describe: Callable[[Any], dict[str, Any]]
+    secured_by_default: bool = False  # else each operation says whether it is
+
+    def build(self, app: Flask, operations: Sequence[Operation]) -> dict[str, Any]:
+        spec = APISpec(
+            title=self.title, version="1.0.0", openapi_version="3.0.3",
+            plugins=[MarshmallowPlugin()], info={"description": self.description},
+            servers=[{"url": "/"}],
+            **({"security": [{self.security: []}]} if self.secured_by_default else {}))
+        spec.components.security_scheme(self.security, self.scheme(app))
+        paths: dict[str, dict[str, Any]] = {}
+        for op in operations:
+            path = self.prefix + _RULE_VARIABLE.sub(r"{\1}", op.rule)
+            paths.setdefault(path, {})[op.method.lower()] = self.describe(op)
+        for path, operations_of_path in paths.items():
+            spec.path(path=path, operations=operations_of_path)
+        return spec.to_dict()
+
+    def cached(self, app: Flask, operations: Sequence[Operation]) -> dict[str, Any]:
+        """Built once per application: the declarations do not change while it runs."""
+        key = f"openapi:{self.prefix}"
+        document: dict[str, Any] | None = app.extensions.get(key)
+        if document is None:
+            document = app.extensions[key] = self.build(app, operations)
+        return document
