@@ -61,7 +61,12 @@ def app(make_settings: Callable[..., Settings], tmp_path: Path,
     application = create_app(make_settings())
     application.config["TESTING"] = True
     yield application
-    with application.app_context():
+    empty_database(application)
+
+
+def empty_database(app: Flask) -> None:
+    """Every table emptied (tests commit for real), and the pool's connections closed."""
+    with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):

@@ -25,6 +25,7 @@ from modern.accounts.sessions import ServerSessionInterface
 from modern.db import db
 from modern.licences.importer import import_extract
 from modern.settings import Settings
+from tests.conftest import empty_database
 from wsgi import create_app
 
 CLIENT_ID = "mes-points-permis-tests"
@@ -114,15 +115,6 @@ def load_people(app: Flask, people: tuple[Person, ...] = PEOPLE) -> None:
     with app.app_context():
         import_extract(db.session(), io.BytesIO(lines.encode()), lambda n, r: None)
         db.session.commit()
-
-
-def empty_database(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -24,13 +24,13 @@ from tests.accounts.support import (
     PASSWORD,
     STRANGER_FC,
     RunningProvider,
-    empty_database,
     link_in,
     load_people,
     settings_for,
     start_provider,
 )
 from tests.browser import assert_accessible, chromium
+from tests.conftest import empty_database
 from wsgi import create_app
 
 pytestmark = pytest.mark.browser

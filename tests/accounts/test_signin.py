@@ -27,7 +27,6 @@ from tests.accounts.support import (
     LOIC,
     PASSWORD,
     RunningProvider,
-    empty_database,
     form_token,
     load_people,
     open_account,
@@ -38,6 +37,7 @@ from tests.accounts.support import (
     sign_up,
     without_csrf,
 )
+from tests.conftest import empty_database
 from wsgi import create_app
 
 

@@ -19,7 +19,8 @@ from modern.documents.pdf import build, code_in_pdf, printable_code
 from modern.documents.seal import ATTESTATION
 from modern.licences.record import decode_record
 from modern.points.services import today_in_paris
-from tests.consultation.support import demo_records, empty, import_records, open_account, sign_in
+from tests.conftest import empty_database
+from tests.consultation.support import demo_records, import_records, open_account, sign_in
 from wsgi import create_app
 
 Sign = Callable[..., dict[str, Any]]
@@ -212,7 +213,7 @@ def test_the_api_is_rate_limited_per_address(make_settings: Callable[..., Any], 
         # The verification has its own counter: a holder's reading does not use it up.
         assert client.post("/api/v1/verifications", json={"code": "x"}).status_code == 200
     finally:
-        empty(app)
+        empty_database(app)
         if store == "redis":
             connection = redis.Redis.from_url(REDIS_URL)
             for key in connection.scan_iter(f"{prefix}*"):

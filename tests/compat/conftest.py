@@ -29,7 +29,7 @@ from telepoints_compat.codes.services import CodeService
 from telepoints_compat.contacts.services import save_contact
 from telepoints_compat.context import compat
 from tests.compat.zeep_transport import FlaskClientTransport
-from tests.conftest import SAMPLES, contract_file
+from tests.conftest import SAMPLES, contract_file, empty_database
 from wsgi import create_app
 
 # A file of the registry sample (contract section 3), and others for variety.
@@ -81,12 +81,7 @@ def app(make_settings: Callable[..., Settings], tmp_path: Path, monkeypatch: pyt
         keys = list(client.scan_iter(prefix + "*"))
         if keys:
             client.delete(*keys)
-    with application.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        db.engine.dispose()
+    empty_database(application)
 
 
 @dataclass

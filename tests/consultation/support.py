@@ -23,6 +23,7 @@ from modern.licences.generator import SCENARIOS, generate
 from modern.licences.importer import import_extract
 from modern.points.services import today_in_paris
 from modern.settings import Settings
+from tests.conftest import empty_database
 from wsgi import create_app
 
 PASSWORD = "un cheval bleu traverse la Loire"
@@ -86,17 +87,7 @@ def app(make_settings: Callable[..., Settings], tmp_path: Path,
     application = create_app(make_settings(rate_limit_per_minute=100_000))
     application.config["TESTING"] = True
     yield application
-    empty(application)
-
-
-def empty(app: Flask) -> None:
-    """Every table emptied (tests commit for real)."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        db.engine.dispose()
+    empty_database(application)
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from modern.points.services import today_in_paris
 from modern.settings import Settings
 from tests.accounts.support import RunningProvider, settings_for, start_provider
 from tests.browser import assert_accessible, chromium
+from tests.conftest import empty_database
 from tests.consultation.support import (
     PASSWORD,
     demo_records,
-    empty,
     import_records,
     open_account,
 )
@@ -104,7 +104,7 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
     server.server_close()
     provider.server.shutdown()
     provider.server.server_close()
-    empty(app)
+    empty_database(app)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from modern.documents.pdf import code_in_pdf
 from modern.documents.verification import check
 from modern.points.rules import french_date
 from modern.points.services import today_in_paris
+from tests.conftest import empty_database
 
 Sign = Callable[..., dict[str, Any]]
 
@@ -157,7 +158,6 @@ def test_downloads_are_rate_limited(make_settings: Callable[..., Any], tmp_path:
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.consultation.support import (
         demo_records,
-        empty,
         import_records,
         open_account,
         sign_in,
@@ -175,7 +175,7 @@ def test_downloads_are_rate_limited(make_settings: Callable[..., Any], tmp_path:
                     for _ in range(3)]
         assert statuses[:2] == [200, 200] and statuses[2] == 429
     finally:
-        empty(app)
+        empty_database(app)
 
 
 def test_the_verifier_opens_no_session_and_is_rate_limited(
@@ -183,7 +183,6 @@ def test_the_verifier_opens_no_session_and_is_rate_limited(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A third party's visit leaves no server-side session behind (no CSRF token: the page
     changes nothing), and checks are counted per address."""
-    from tests.consultation.support import empty
     from wsgi import create_app
 
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
@@ -197,4 +196,4 @@ def test_the_verifier_opens_no_session_and_is_rate_limited(
         assert statuses == [422, 422, 429]
         assert "Set-Cookie" not in client.post("/verifier", data={"code": "x"}).headers
     finally:
-        empty(app)
+        empty_database(app)

@@ -24,7 +24,7 @@ from modern.db import db
 from modern.licences.importer import import_extract
 from modern.settings import Settings
 from tests.compat.zeep_transport import FlaskClientTransport
-from tests.conftest import SAMPLES, contract_file
+from tests.conftest import SAMPLES, contract_file, empty_database
 from wsgi import create_app
 
 EXPORT = SAMPLES / "legacy-export.csv"
@@ -87,12 +87,7 @@ def app(make_settings: Callable[..., Settings], tmp_path: Path, monkeypatch: pyt
     application = create_app(make_settings(**values))
     application.config["TESTING"] = True
     yield application
-    with application.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        db.engine.dispose()
+    empty_database(application)
 
 
 @pytest.fixture
