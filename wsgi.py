@@ -14,7 +14,9 @@ import click
 from flask import Flask
 
 import migrations
+import migrations.retention
 import telepoints_compat
+import telepoints_compat.retention
 from modern import (
     accounts,
     alerts,
@@ -35,6 +37,9 @@ from modern.documents.keys import KeyRing
 from modern.holder_proof import EXTENSION as HOLDER_PROOF
 from modern.licences.cli import demo, registry
 from modern.points.cli import points
+from modern.retention import EXTENSION as RETENTION_RULES
+from modern.retention import rules as modern_retention
+from modern.retention.cli import purge_cli
 from modern.schema import cli_group as schema_cli
 from modern.schema import verify as verify_schema
 from modern.settings import Settings
@@ -50,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
         SECRET_KEY=settings.secret_key or _instance_secret(Path(app.instance_path)),
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
+        METRICS_TOKEN=settings.metrics_token,
         SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url(app.instance_path),
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.sqlalchemy_url(app.instance_path)),
@@ -65,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.extensions["seal_keys"] = KeyRing(
         Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
-        app.config["SECRET_KEY"])
+        app.config["SECRET_KEY"], settings.secret_key_fallbacks)
     app.register_blueprint(document_views.blueprint)
     throttling.init_app(app, settings)
     messaging.init_app(app, settings)
@@ -80,7 +87,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 
-    for group in (schema_cli(), registry, demo_group(demo), documents, points):
+    # Retention (RGPD art. 5(1)(e)): each package's rules, run by `flask purge run`.
+    app.extensions[RETENTION_RULES] = [*modern_retention.RULES,
+                                       *telepoints_compat.retention.RULES,
+                                       *migrations.retention.RULES]
+
+    for group in (schema_cli(), registry, demo_group(demo), documents, points, purge_cli):
         app.cli.add_command(group)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from adapters.messaging import Messenger, OutboxMessenger, define_outbox_table, messages_cli
 from modern.db import db
+from modern.retention import Purge, Rule
 from modern.settings import Settings
 
 outbox_table = define_outbox_table(db.metadata)
@@ -43,3 +44,16 @@ def init_app(app: Flask, settings: Settings, messenger: Messenger | None = None)
 def messenger() -> Messenger:
     sender: Messenger = current_app.extensions[EXTENSION]
     return sender
+
+
+def old_outbox_messages(purge: Purge) -> int:
+    """Retention: an outbox row holds a recipient (phone number, e-mail or postal address)
+    and the redacted text of a message; it is kept `RETENTION_MESSAGE_DAYS` (what was sent
+    to whom, to answer a holder who asks), then deleted."""
+    table = outbox_table
+    return purge.delete(table, table.c.created_at < purge.before(
+        purge.settings.retention_message_days))
+
+
+RETENTION_RULES = (Rule("outbox_message", old_outbox_messages,
+                        period="RETENTION_MESSAGE_DAYS"),)

@@ -111,6 +111,23 @@ class Settings:
     migration_lease_seconds: int = 60
     migration_web_worker: bool = True
 
+    # Signing keys retired by a rotation of SECRET_KEY, most recent first: links signed with
+    # them still verify until they expire, and seal keys encrypted with them still open
+    # (`flask documents rewrap-keys` re-encrypts them under the current key).
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
+    # Bearer token that may read /metrics from outside loopback; empty: loopback only.
+    metrics_token: str = field(default="", repr=False)
+
+    # Retention (RGPD art. 5(1)(e), storage limitation): how long each kind of data is kept
+    # once it has served its purpose; `flask purge run` enforces it (modern/retention).
+    retention_staging_days: int = 30  # export lines of a finished migration job
+    retention_revert_days: int = 90  # a migrated account's copy of its legacy data
+    retention_message_days: int = 90  # outbox messages, alert changes told
+    retention_log_days: int = 365  # admin audit log, per-day legacy traffic
+    retention_pending_account_days: int = 30  # sign-ups whose address was never confirmed
+    retention_expired_code_days: int = 30  # confidential codes past their expiry
+    retention_after_closing_days: int = 30  # codes and contacts of the closed legacy service
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -195,6 +212,9 @@ class Settings:
                 "MIGRATION_LEASE_SECONDS", 60, minimum=5, maximum=3600),
             migration_web_worker=reader.choice("MIGRATION_WEB_WORKER", ("on", "off"),
                                                "on") == "on",
+            secret_key_fallbacks=reader.secrets("SECRET_KEY_FALLBACKS"),
+            metrics_token=reader.text("METRICS_TOKEN", "", check=_check_metrics_token),
+            **_retention(reader),
             **_franceconnect(reader, environment),
         )
         if environment == "production" and not settings.public_url.startswith("https://"):
@@ -209,6 +229,24 @@ class Settings:
         if reader.problems:
             raise SettingsError(reader.problems)
         return settings
+
+
+# RETENTION_* variables: (setting, default, minimum). The staging lines' minimum leaves
+# the report of a job at least a day; the log's, the cutover panel's 14 days.
+RETENTION = {
+    "RETENTION_STAGING_DAYS": ("retention_staging_days", 30, 1),
+    "RETENTION_REVERT_DAYS": ("retention_revert_days", 90, 1),
+    "RETENTION_MESSAGE_DAYS": ("retention_message_days", 90, 1),
+    "RETENTION_LOG_DAYS": ("retention_log_days", 365, 14),
+    "RETENTION_PENDING_ACCOUNT_DAYS": ("retention_pending_account_days", 30, 1),
+    "RETENTION_EXPIRED_CODE_DAYS": ("retention_expired_code_days", 30, 0),
+    "RETENTION_AFTER_CLOSING_DAYS": ("retention_after_closing_days", 30, 0),
+}
+
+
+def _retention(reader: _Reader) -> dict[str, Any]:
+    return {name: reader.integer(variable, default, minimum=minimum, maximum=10 * 365)
+            for variable, (name, default, minimum) in RETENTION.items()}
 
 
 def _franceconnect(reader: _Reader, environment: str) -> dict[str, Any]:
@@ -284,6 +322,18 @@ class _Reader:
     def date(self, name: str, default: dt.date | None) -> dt.date | None:
         return self._parsed(name, default, dt.date.fromisoformat, "a date as YYYY-MM-DD")
 
+    def secrets(self, name: str) -> tuple[str, ...]:
+        """Comma-separated secret keys, each at least 32 characters."""
+        value = self._raw(name)
+        if value is None:
+            return ()
+        keys = tuple(key.strip() for key in value.split(","))
+        if any(len(key) < 32 for key in keys):
+            self.problems.append(f"{name}: each key must be at least 32 characters long "
+                                 "(comma-separated)")
+            return ()
+        return keys
+
     def code_keys(self, name: str) -> tuple[tuple[str, bytes], ...]:
         """`id:key,id:key`, newest first; each key is at least 32 bytes, base64 (url-safe)."""
         value = self._raw(name)
@@ -319,6 +369,12 @@ class _Reader:
             self.problems.append(f"{name}: {value!r} is not {expected}")
             return default
         return parsed
+
+
+def _check_metrics_token(value: str) -> str | None:
+    if len(value) < 32:
+        return "must be at least 32 characters long"
+    return None
 
 
 def _check_database_url(value: str) -> str | None:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from modern.db import db
 from modern.errors import DomainError
+from modern.retention import Purge, Rule
 
 
 @dataclass(frozen=True)
@@ -175,3 +176,13 @@ def verify(purpose: str, token: str) -> TokenClaims:
 
 def consume(purpose: str, token: str) -> TokenClaims:
     return service().consume(db.session(), purpose, token)
+
+
+def expired_used_tokens(purge: Purge) -> int:
+    """Retention: a used token's id is kept until the token expires; the signature check
+    refuses it from then on anyway."""
+    table = UsedToken.__table__
+    return purge.delete(table, table.c.expires_at < purge.now)
+
+
+RETENTION_RULES = (Rule("used_token.expired", expired_used_tokens),)

@@ -43,3 +43,8 @@ class MigratedAccount(db.Model):  # type: ignore[name-defined]
     # False when the legacy code was not carried over: a suspended account (an agent had
     # disabled it), or a file that already held a current code here.
     code_imported: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set at the end of the revert window, when the copy of the legacy data (e-mail, dates,
+    # lock) was cleared (migrations/accounts/retention.py): the migration can no longer be
+    # reverted.
+    legacy_purged_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None)

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from migrations.accounts.models import MigratedAccount
-from modern.errors import NotFound
+from modern.errors import Conflict, NotFound
 from modern.licences.record import normalise_numero
 from telepoints_compat.codes.models import ConfidentialCode
 from telepoints_compat.contacts.models import HolderContact
@@ -34,8 +34,13 @@ def find(session: Session, numero: str) -> MigratedAccount:
 def revert(session: Session, numero: str) -> Reverted:
     """Undoes one migration: the migration record, the codes it brought (origin "legacy",
     re-hashed or not) and the contact details it brought. Codes issued here since, and the
-    lockout's counts, stay: they are this service's own. Flushes; the caller commits."""
+    lockout's counts, stay: they are this service's own. Refused once the revert window has
+    ended (migrations/accounts/retention.py). Flushes; the caller commits."""
     account = find(session, numero)
+    if account.legacy_purged_at is not None:
+        raise Conflict("Le délai d'annulation de cette migration est dépassé : la copie des "
+                       "données de Télépoints a été effacée le "
+                       f"{account.legacy_purged_at:%d/%m/%Y}.")
     codes = session.execute(delete(ConfidentialCode).where(
         ConfidentialCode.numero == account.numero, ConfidentialCode.origin == "legacy"))
     contact = session.execute(delete(HolderContact).where(

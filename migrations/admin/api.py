@@ -301,9 +301,10 @@ def job_status(job_id: int) -> dict[str, Any]:
 
 @operation("/jobs/<int:job_id>/errors", summary="Lignes non migrées d'un travail, par pages",
            tag="Travaux", scope=tokens.READ, action="job.errors", output=ErrorsPageOut,
-           query=PageQuery, errors=(404,),
+           query=PageQuery, errors=(404, 410),
            description="Toutes les lignes sauf MIGRE, dans l'ordre du fichier, avec leur "
-                       "résultat et leur motif. Page suivante : `after=next_after`.")
+                       "résultat et leur motif. Page suivante : `after=next_after`. 410 : "
+                       "lignes effacées à la fin de leur durée de conservation.")
 def job_errors(job_id: int, query: dict[str, Any]) -> dict[str, Any]:
     lines = list(services.report_lines(db.session(), job_id, only_issues=True,
                                        after_line=query["after"], limit=query["limit"] + 1))
@@ -316,11 +317,13 @@ def job_errors(job_id: int, query: dict[str, Any]) -> dict[str, Any]:
 
 
 @operation("/jobs/<int:job_id>/report", summary="Rapport complet d'un travail (CSV)",
-           tag="Travaux", scope=tokens.READ, action="job.report", output=None, errors=(404,),
+           tag="Travaux", scope=tokens.READ, action="job.report", output=None,
+           errors=(404, 410),
            description="Une ligne par ligne du fichier : `ligne;numero;resultat;motif` "
-                       "(en-tête = ligne 1).")
+                       "(en-tête = ligne 1). 410 : lignes effacées à la fin de leur durée "
+                       "de conservation.")
 def job_report(job_id: int) -> Response:
-    services.get_job(db.session(), job_id)
+    services.job_with_lines(db.session(), job_id)
     _audit(str(job_id))
     db.session.commit()
 
@@ -355,9 +358,9 @@ def stop_job(job_id: int) -> dict[str, Any]:
 
 @operation("/jobs/<int:job_id>/resume", "POST", summary="Reprendre un travail", tag="Travaux",
            scope=tokens.WRITE, action="job.resume", output=JobOut, status=202,
-           errors=(404, 409),
+           errors=(404, 409, 410),
            description="Reprend au dernier point de contrôle un travail créé, arrêté, en "
-                       "échec ou interrompu.")
+                       "échec ou interrompu (410 : ses lignes ont été effacées).")
 def resume_job(job_id: int) -> dict[str, Any]:
     services.resume(db.session(), job_id)
     _audit(str(job_id))
@@ -379,10 +382,11 @@ def show_account(numero: str) -> Any:
 
 @operation("/accounts/<numero>/revert", "POST", summary="Annuler la migration d'un dossier",
            tag="Comptes", scope=tokens.REVERT, action="account.revert", output=RevertOut,
-           errors=(404,),
+           errors=(404, 409),
            description="Le dossier repasse du côté de l'ancien service : le code et les "
                        "coordonnées venus de la migration sont retirés ; le prochain "
-                       "passage ou la prochaine utilisation le migre à nouveau.")
+                       "passage ou la prochaine utilisation le migre à nouveau. 409 : "
+                       "délai d'annulation dépassé.")
 def revert_account(numero: str) -> dict[str, Any]:
     result = accounts.revert(db.session(), numero)
     _audit(mask_numero(result.numero), source=result.source, codes_removed=result.codes_removed)

@@ -71,6 +71,10 @@ class MigrationJob(db.Model):  # type: ignore[name-defined]
     # The lease: every live worker renews it; older than the lease, nobody works on the job.
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
                                                              default=None)
+    # Set when the retention period has run out and the job's lines were purged
+    # (migrations/jobs/retention.py): its counts remain, its report and lines do not.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          default=None)
 
 
 class MigrationChunk(db.Model):  # type: ignore[name-defined]

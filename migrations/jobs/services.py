@@ -32,7 +32,7 @@ from migrations.jobs.models import (
     MigrationEntry,
     MigrationJob,
 )
-from modern.errors import Conflict, NotFound
+from modern.errors import Conflict, DomainError, NotFound
 
 # A running job whose workers have all been silent this long has none left (they renew the
 # lease every quarter of it, between chunks); the next worker to look takes it up.
@@ -75,17 +75,40 @@ def create_job(session: Session, stream: IO[bytes], *, source_name: str, created
     return job
 
 
-def get_job(session: Session, job_id: int) -> MigrationJob:
-    job = session.get(MigrationJob, job_id)
+class Purged(DomainError):
+    """The job's lines were purged at the end of their retention period."""
+
+    status = 410
+    code = "LIGNES_EFFACEES"
+
+
+def get_job(session: Session, job_id: int, *, lock: bool = False) -> MigrationJob:
+    """`lock`: the row locked until the transaction ends (PostgreSQL), so that the purge
+    cannot mark the job while it is being started, nor the other way round."""
+    job = session.get(MigrationJob, job_id, with_for_update=lock or None,
+                      populate_existing=lock)
     if job is None:
         raise NotFound(f"Aucun travail de migration n° {job_id}.")
+    return job
+
+
+def job_with_lines(session: Session, job_id: int) -> MigrationJob:
+    """The job, when its lines are still kept (Purged otherwise)."""
+    job = get_job(session, job_id)
+    if job.purged_at is not None:
+        raise Purged(f"Les lignes du travail n° {job_id} ont été effacées le "
+                     f"{job.purged_at:%d/%m/%Y}, à la fin de leur durée de conservation ; "
+                     "ses totaux restent.")
     return job
 
 
 def start(session: Session, job_id: int) -> MigrationJob:
     """Created, stopped, failed or interrupted (still "running" with no worker left): the job
     runs (again) from its last checkpoint."""
-    job = get_job(session, job_id)
+    job = get_job(session, job_id, lock=True)
+    if job.purged_at is not None:
+        raise Purged(f"Les lignes du travail n° {job_id} ont été effacées à la fin de leur "
+                     "durée de conservation : il ne peut plus reprendre. Relancez l'export.")
     if job.state not in RESUMABLE:
         raise Conflict(f"Le travail n° {job_id} est terminé ({job.state}).")
     job.state = RUNNING
@@ -228,7 +251,7 @@ def report_lines(session: Session, job_id: int, *, only_issues: bool = False,
                  after_line: int = 0, limit: int | None = None) -> Iterator[ReportLine]:
     """The outcome of each line whose chunk is done, in file order; streamed, so that a
     report of millions of lines does not sit in memory. `only_issues`: every line but MIGRE."""
-    get_job(session, job_id)
+    job_with_lines(session, job_id)
     entry = MigrationEntry
     done_lines = select(MigrationChunk.first_line, MigrationChunk.line_count).where(
         MigrationChunk.job_id == job_id, MigrationChunk.status == APPLIED)

@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 from migrations.accounts.models import SOURCE_BULK, SOURCE_LAZY, MigratedAccount
 from migrations.jobs.models import (
     APPLIED,
-    REJETE,
     SUCCEEDED,
     MigrationChunk,
-    MigrationEntry,
     MigrationJob,
 )
 from migrations.lazy.models import (
@@ -94,13 +92,14 @@ def panel(session: Session, settings: Settings, *, days: int = 14,
     pending = session.scalar(
         select(func.coalesce(func.sum(MigrationChunk.line_count), 0))
         .join(MigrationJob, MigrationJob.id == MigrationChunk.job_id)
-        .where(real, MigrationChunk.status != APPLIED,
+        .where(real, MigrationChunk.status != APPLIED, MigrationJob.purged_at.is_(None),
                MigrationJob.state.in_(("created", "running", "stopping", "stopped", "failed"))))
     last = session.scalar(select(MigrationJob.id).where(real, MigrationJob.state == SUCCEEDED)
                           .order_by(MigrationJob.id.desc()).limit(1))
+    # From the chunks' counts, which outlive the lines themselves (purged after a while).
     failed = 0 if last is None else session.scalar(
-        select(func.count()).select_from(MigrationEntry).where(
-            MigrationEntry.job_id == last, MigrationEntry.outcome == REJETE))
+        select(func.coalesce(func.sum(MigrationChunk.rejected), 0)).where(
+            MigrationChunk.job_id == last))
     failed_jobs = session.scalar(select(func.count()).select_from(MigrationJob).where(
         real, MigrationJob.state == "failed"))
     since = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=days - 1)

@@ -22,3 +22,11 @@ def keys_command() -> None:
 def rotate_command() -> None:
     """Create a new seal key and sign new documents with it; older keys keep verifying."""
     click.echo(f"Active seal key: {current_app.extensions['seal_keys'].rotate()}")
+
+
+@documents.command("rewrap-keys")
+def rewrap_command() -> None:
+    """Re-encrypt under the current SECRET_KEY the seal keys still encrypted under one of
+    SECRET_KEY_FALLBACKS (after a rotation of the secret key; then drop the fallbacks)."""
+    done = current_app.extensions["seal_keys"].rewrap()
+    click.echo(f"Seal keys re-encrypted: {', '.join(done) if done else 'none'}")

@@ -4,6 +4,10 @@ Each key is a PKCS#8 file `<id>.pem`, encrypted with a password derived from the
 secret key (no private key at rest in clear); `active` names the key that signs new documents.
 Rotation adds a key and makes it active; older keys stay, so documents they sealed still
 verify until they expire. Key ids are 4 characters, as in the 2D-Doc header.
+
+When the secret key itself is rotated, the files still open with the previous secrets
+(`SECRET_KEY_FALLBACKS`); `rewrap` re-encrypts them under the current one, after which the
+fallbacks can go.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -20,10 +25,11 @@ KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class KeyRing:
-    def __init__(self, folder: Path, secret: str) -> None:
+    def __init__(self, folder: Path, secret: str, fallbacks: Sequence[str] = ()) -> None:
         self.folder = folder
         # A distinct password per purpose, derived from the secret key.
-        self._password = hashlib.sha256(b"document-seal-keys:" + secret.encode()).digest()
+        self._password = _password(secret)
+        self._fallbacks = [_password(old) for old in fallbacks]
         self._private: dict[str, ec.EllipticCurvePrivateKey] = {}
         self._public: dict[str, ec.EllipticCurvePublicKey] = {}
 
@@ -51,12 +57,41 @@ class KeyRing:
 
     def private_key(self, key_id: str) -> ec.EllipticCurvePrivateKey:
         if key_id not in self._private:
-            data = (self.folder / f"{key_id}.pem").read_bytes()
-            key = serialization.load_pem_private_key(data, self._password)
+            self._private[key_id] = self._load(key_id)[0]
+        return self._private[key_id]
+
+    def _load(self, key_id: str) -> tuple[ec.EllipticCurvePrivateKey, bool]:
+        """The key, and whether it is encrypted under the current secret."""
+        data = (self.folder / f"{key_id}.pem").read_bytes()
+        for password in (self._password, *self._fallbacks):
+            try:
+                key = serialization.load_pem_private_key(data, password)
+            except ValueError:  # wrong password: try the previous secret
+                continue
             if not isinstance(key, ec.EllipticCurvePrivateKey):
                 raise ValueError(f"seal key {key_id} is not an elliptic-curve key")
-            self._private[key_id] = key
-        return self._private[key_id]
+            return key, password == self._password
+        raise ValueError(f"seal key {key_id} opens with neither SECRET_KEY nor "
+                         "SECRET_KEY_FALLBACKS")
+
+    def rewrap(self) -> list[str]:
+        """Re-encrypts under the current secret every key still under a previous one;
+        returns their ids. Each file is replaced atomically."""
+        done = []
+        for key_id in self.key_ids():
+            key, current = self._load(key_id)
+            if current:
+                continue
+            pem = key.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.BestAvailableEncryption(self._password))
+            draft = self.folder / f".{key_id}.{os.getpid()}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+            draft.replace(self.folder / f"{key_id}.pem")
+            done.append(key_id)
+        return done
 
     def public_key(self, key_id: str) -> ec.EllipticCurvePublicKey | None:
         if key_id not in self._public:
@@ -68,3 +103,7 @@ class KeyRing:
 
     def key_ids(self) -> list[str]:
         return sorted(path.stem for path in self.folder.glob("*.pem"))
+
+
+def _password(secret: str) -> bytes:
+    return hashlib.sha256(b"document-seal-keys:" + secret.encode()).digest()

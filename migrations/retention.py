@@ -1,0 +1,11 @@
+"""The retention rules of the migration package, in the order they run."""
+
+from __future__ import annotations
+
+from migrations.accounts import retention as accounts
+from migrations.admin import retention as admin
+from migrations.jobs import retention as jobs
+from migrations.lazy import retention as lazy
+from modern.retention import Rule
+
+RULES: tuple[Rule, ...] = (*jobs.RULES, *accounts.RULES, *lazy.RULES, *admin.RULES)
