@@ -49,7 +49,9 @@ def to_e164(raw: str) -> str | None:
 
 def _french(national: str) -> str | None:
     """Nine digits after the trunk prefix, first digit 1 to 9."""
-    if len(national) != 9 or not national.isdigit() or national[0] == "0":
+    # isascii: str.isdigit() also accepts other scripts' digits and superscripts ("²").
+    if len(national) != 9 or not (national.isascii() and national.isdigit()) \
+            or national[0] == "0":
         return None
     overseas = _OVERSEAS.get(national[:3])
     if overseas is not None:

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from modern.licences.models import Licence
-from modern.licences.record import LicenceRecord, RecordError, decode_record, encode_record
+from modern.licences.record import LicenceRecord, RecordError, decode_delivery, encode_record
 
 MAX_LINE_BYTES = 1024 * 1024
 BATCH_SIZE = 2000
@@ -102,7 +102,7 @@ def parse_lines(stream: IO[bytes], on_reject: Rejection) -> Iterator[LicenceReco
         if not line.strip():
             continue
         try:
-            yield decode_record(line)
+            yield decode_delivery(line)
         except RecordError as exc:
             on_reject(number, str(exc))
 

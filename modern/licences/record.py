@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import msgspec
@@ -111,6 +112,22 @@ class LicenceRecord(Struct, frozen=True):
         msgspec.structs.force_setattr(self, "numero_dossier", numero)
         if self.date_mise_a_jour.tzinfo is None:
             raise ValueError("dateMiseAJour: the time zone is missing")
+        # It is compared in UTC and shown in Paris time: both must exist.
+        if not 1 < self.date_mise_a_jour.year < 9999:
+            raise ValueError("dateMiseAJour: the year is out of range")
+
+    def texts(self) -> Iterator[str]:
+        """Every free text of the record."""
+        holder = self.titulaire
+        yield holder.nom
+        yield holder.prenoms
+        yield holder.lieu_naissance or ""
+        for category in self.categories:
+            yield from category.restrictions
+        for movement in self.mouvements:
+            yield movement.id
+            yield movement.libelle or ""
+            yield movement.lieu or ""
 
 
 _decoder = msgspec.json.Decoder(LicenceRecord)
@@ -128,6 +145,26 @@ def decode_record(data: bytes | str) -> LicenceRecord:
         raise RecordError(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:  # msgspec's own, for a string that is not UTF-8
+        raise RecordError(f"not valid UTF-8: {exc.reason}") from None
+
+
+# What XML 1.0 cannot carry (the legacy contract serves these texts in SOAP answers), NUL
+# included (PostgreSQL text cannot hold it either). JSON forbids control characters raw: they
+# can only come escaped (`\u0000`, `\b`, `\f`), and the non-characters U+FFFE and U+FFFF
+# escaped or raw, so only lines holding a backslash or one of those are searched.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAY_HOLD = (b"\\", "\ufffe".encode(), "\uffff".encode())
+
+
+def decode_delivery(line: bytes) -> LicenceRecord:
+    """A line of a registry extract: `decode_record`, and no text that could not be stored or
+    served."""
+    record = decode_record(line)
+    if any(marker in line for marker in _MAY_HOLD) \
+            and any(_NOT_XML.search(text) for text in record.texts()):
+        raise RecordError("a text holds a control character")
+    return record
 
 
 def encode_record(record: LicenceRecord) -> bytes:
