@@ -4,6 +4,7 @@ calls, with a progress bar on long work. Every state-changing command is audit-l
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -18,6 +19,7 @@ from typing import IO, Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from migrations.accounts import services as accounts
 from migrations.admin import audit, tokens
@@ -26,7 +28,7 @@ from migrations.jobs import runner, services, worker
 from migrations.jobs.models import RUNNING
 from migrations.jobs.services import REPORT_HEADER, JobStatus
 from migrations.lazy import cutover
-from modern.db import db
+from modern.db import database_unreachable, db
 from modern.errors import DomainError
 from modern.logs import mask_numero
 
@@ -74,10 +76,14 @@ def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:
     extra = runner.spawn_workers(workers - 1, job_id, settings.database_url, threads) \
         if workers > 1 else []
     outcome: dict[str, str] = {}
-    thread = threading.Thread(
-        target=lambda: outcome.setdefault(
-            "state", runner.work_here(app, job_id, "cli", threads=threads)),
-        daemon=True)
+
+    def work() -> None:
+        try:
+            outcome["state"] = runner.work_here(app, job_id, "cli", threads=threads)
+        except Exception as exc:  # not even the job's failure could be written (a full disk)
+            outcome["error"] = worker.error_text(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
     thread.start()
     total = 2 * services.status(db.session(), job_id).lines
     show = sys.stderr.isatty()
@@ -88,8 +94,13 @@ def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:
         done = 0
         while thread.is_alive() or any(p.poll() is None for p in extra):
             thread.join(0.5)
-            db.session.rollback()  # a fresh snapshot for each look
-            status = services.status(db.session(), job_id)
+            try:
+                db.session.rollback()  # a fresh snapshot for each look
+                status = services.status(db.session(), job_id)
+            except SQLAlchemyError as exc:
+                if not database_unreachable(exc):
+                    raise
+                continue  # the workers wait for the database too (a restart, a failover)
             now_done = status.staged + status.read
             first_done = first_done if first_done is not None else now_done
             rate = (now_done - first_done) / 2 / max(time.monotonic() - started, 1e-6)
@@ -100,7 +111,12 @@ def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:
     for process in extra:
         process.wait()
     db.session.rollback()
-    return services.status(db.session(), job_id)
+    status = services.status(db.session(), job_id)
+    if "error" in outcome and not services.finished(status.state):
+        return dataclasses.replace(status, error=(
+            f"{outcome['error']}; the job could not be marked failed, "
+            f"`migrations resume {job_id}` takes it up"))
+    return status
 
 
 def _write_report(job_id: int, target: IO[str]) -> int:
@@ -134,14 +150,18 @@ def run_command(path: Path, dry_run: bool, workers: int, threads: int | None,
             job = services.create_job(db.session(), stream, source_name=path.name,
                                       created_by=_actor(), dry_run=dry_run,
                                       lines_per_chunk=chunk_lines)
+        job_id = job.id
+        if not no_start:
+            services.start(db.session(), job_id)
+        _audit("job.create", str(job_id), dry_run=dry_run, source=path.name,
+               lines=job.line_count)
+        db.session.commit()
     except ExportFormatError as exc:
         raise click.ClickException(f"{path.name}: {exc}") from exc
-    job_id = job.id
-    if not no_start:
-        services.start(db.session(), job_id)
-    _audit("job.create", str(job_id), dry_run=dry_run, source=path.name,
-           lines=job.line_count)
-    db.session.commit()
+    except SQLAlchemyError as exc:  # a full disk, a database out of reach: one transaction
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: the database refused the job "
+                                   f"({worker.error_text(exc)}); nothing was recorded") from exc
     click.echo(f"job {job_id}: {job.line_count} lines in {job.chunk_count} chunks", err=True)
     if no_start:
         click.echo(job_id)
@@ -269,6 +289,7 @@ def errors_command(job_id: int, limit: int) -> None:
 def report_command(job_id: int, path: Path) -> None:
     """Write a job's report: ligne;numero;resultat;motif for every line."""
     try:
+        services.job_with_lines(db.session(), job_id)  # before the file is created
         with path.open("w", encoding="utf-8", newline="") as handle:
             count = _write_report(job_id, handle)
     except DomainError as exc:

@@ -2,7 +2,7 @@
 
 The SOAP layer renders the same errors as faults with the contract's codes. No stack trace or
 SQL ever reaches a client: anything unexpected becomes a generic 500 and is logged with the
-request id, which the page shows so a user can quote it.
+request id, which the page shows so a user can quote it; a database out of reach, a 503.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from modern.db import DRIVER_UNAVAILABLE, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +102,18 @@ def init_app(app: Flask) -> None:
         log.exception("unexpected error")
         return _render(500, "Erreur interne", "ERREUR_INTERNE",
                        "Une erreur inattendue est survenue. Réessayez plus tard.")
+
+    def _database(error: Exception) -> Response | tuple[str, int]:
+        """The database out of reach or out of space (a restart, a failover, a full disk)
+        says nothing about the request: 503, the request may be sent again, as when the
+        counters or the sessions are down. Any other database error is a fault of ours."""
+        if not database_unavailable(error):
+            return _unexpected(error)
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        log.error("database unavailable: request refused", extra={
+            "event": "database_unavailable", "error": type(cause).__name__})
+        return _domain(Unavailable("Service momentanément indisponible. Réessayez dans "
+                                   "quelques minutes."))
+
+    for kind in (DBAPIError, *DRIVER_UNAVAILABLE):
+        app.register_error_handler(kind, _database)

@@ -14,9 +14,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from modern.db import db
+from modern.db import DRIVER_UNAVAILABLE, db
 from modern.licences.generator import generate
 from modern.licences.importer import IMPORT_HOOKS, Change, ImportHooks, import_extract
 from modern.licences.models import Licence
@@ -49,11 +50,23 @@ def import_command(path: Path, batch_size: int) -> None:
     with stream:
         size = os.fstat(stream.fileno()).st_size
         show = sys.stderr.isatty()
-        with click.progressbar(length=size, label="Import", file=sys.stderr,
-                               hidden=not show, show_eta=True) as bar:
-            summary = import_extract(db.session(), stream, reject, batch_size=batch_size,
-                                     on_progress=bar.update if show else None,
-                                     on_changes=changed if hooks else None)
+        try:
+            with click.progressbar(length=size, label="Import", file=sys.stderr,
+                                   hidden=not show, show_eta=True) as bar:
+                summary = import_extract(db.session(), stream, reject, batch_size=batch_size,
+                                         on_progress=bar.update if show else None,
+                                         on_changes=changed if hooks else None)
+        except (SQLAlchemyError, *DRIVER_UNAVAILABLE) as exc:
+            # Each batch is one transaction: the batches written stay, whole, and nothing of
+            # the one that failed. Importing the file again skips what is already stored.
+            db.session.rollback()
+            cause = exc.orig if isinstance(exc, DBAPIError) else exc
+            reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+            raise click.ClickException(
+                f"{path.name}: import interrupted, the database refused a batch "
+                f"({type(cause).__name__}: {reason}). The batches written before it are kept; "
+                "once the cause is fixed, import the same file again: it completes the "
+                "import without writing anything twice.") from exc
     click.echo(summary.as_text())
     for hook in hooks:
         if line := hook.finished(db.session()):
