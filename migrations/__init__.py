@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 from adapters.legacy_telepoints import ZeepLegacyTelepoints
 from migrations.admin import api, page
 from migrations.cli import admin_cli, migrations_cli
+from migrations.jobs.metrics import job_metrics
 from migrations.lazy.services import LazyMigration
 from migrations.legacy_backend.cli import legacy_backend_cli
 from modern.db import db
+from modern.metrics import add_collector
 from modern.settings import Settings
 from telepoints_compat.legacy_fallback import EXTENSION
 from telepoints_compat.soap.contract import WSDL_PATH
@@ -23,6 +25,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     migrations_cli.add_command(legacy_backend_cli)
     app.cli.add_command(migrations_cli)
     app.cli.add_command(admin_cli)
+    add_collector(app, "migration_jobs", job_metrics)
     if settings.legacy_telepoints_url:
         install_lazy_migration(app, settings)
 

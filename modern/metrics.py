@@ -3,25 +3,35 @@
 Under gunicorn every worker is a process: with `PROMETHEUS_MULTIPROC_DIR` set (see
 gunicorn.conf.py), each writes its figures to that folder and `/metrics` adds them up.
 Labels stay few and bounded: the route pattern, never the path with its file number.
+Figures that live in the database rather than in a process (a migration job runs in other
+processes, often on other hosts) are read at each scrape by the collectors that packages add
+with `add_collector`.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import time
+from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+COLLECTORS = "metrics_collectors"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered.",
                    ["route", "method", "status"])
@@ -33,9 +43,29 @@ RATE_LIMITED = Counter("rate_limit_hits_total", "Requests refused by a rate limi
                        ["entry_point"])
 LEGACY_REQUESTS = Counter("legacy_requests_total", "Requests through the legacy contract.",
                           ["channel", "operation", "outcome"])
-MIGRATION_ROWS = Counter("migration_rows_total", "Legacy export rows processed.", ["outcome"])
-MIGRATION_JOB_PROGRESS = Gauge("migration_job_rows_done", "Rows done by a migration job.",
-                               ["job"], multiprocess_mode="livemax")
+def add_collector(app: Flask, name: str, collect: Callable[[], Iterable[Metric]]) -> None:
+    """`collect` runs at each scrape, in the application's context."""
+    app.extensions.setdefault(COLLECTORS, {})[name] = collect
+
+
+class _Scraped(Collector):
+    def __init__(self, collectors: dict[str, Callable[[], Iterable[Metric]]]) -> None:
+        self.collectors = collectors
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily("metrics_collector_up", "1 if the collector read its figures "
+                               "at this scrape, 0 if its source did not answer.",
+                               labels=["collector"])
+        for name, collect in self.collectors.items():
+            try:
+                metrics = list(collect())
+            except SQLAlchemyError:  # the database away: the process figures still go out
+                log.warning("metrics collector failed", extra={"collector": name})
+                up.add_metric([name], 0)
+                continue
+            up.add_metric([name], 1)
+            yield from metrics
+        yield up
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -61,6 +91,11 @@ def metrics() -> Response:
         data = generate_latest(registry)
     else:
         data = generate_latest()
+    collectors = current_app.extensions.get(COLLECTORS)
+    if collectors:
+        scraped = CollectorRegistry(auto_describe=False)
+        scraped.register(_Scraped(collectors))
+        data += generate_latest(scraped)
     return Response(data, mimetype=CONTENT_TYPE_LATEST)
 
 
