@@ -19,7 +19,14 @@ Targets: a ratio of at least 0.5, and peak memory at 1,000,000 lines within 1.25
 at 100,000.
 
 Both timings are wall-clock times on a machine that may be shared: the load average before
-and after each is printed, and `--repeat` runs the pair again to show the spread.
+and after each is printed, and `--repeat` runs the pair again to show the spread. When the
+database server runs on this host, the CPU time of its backends is read from /proc for both
+(sampled every 0.2 s), so that the work each side asked of PostgreSQL can be compared
+whatever else the machine was doing.
+
+The generated export repeats every 50th line's file on the next line; `--duplicate-distance
+7919` repeats it 7,919 lines further instead, so that nearly every duplicate spans two chunks
+and waits for the barrier between the phases (see migrations/README.md).
 """
 
 from __future__ import annotations
@@ -29,9 +36,12 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -56,16 +66,59 @@ COMMIT;
 """
 
 
-def export(count: int) -> Path:
+def export(count: int, duplicate_distance: int = 1) -> Path:
     from migrations.export import generator
 
-    path = OUT / f"legacy-export-{count}.csv"
+    far = f"-far{duplicate_distance}" if duplicate_distance != 1 else ""
+    path = OUT / f"legacy-export-{count}{far}.csv"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         draft = path.with_suffix(".part")
-        generator.write(str(draft), count, seed=1)
+        generator.write(str(draft), count, seed=1, duplicate_distance=duplicate_distance)
         draft.rename(path)
     return path
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving one database while it runs, read from
+    /proc every 0.2 s (None when the server is not on this host)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, admin_url: str, database: str) -> None:
+        self.admin_url, self.database = admin_url, database
+        self.seen: dict[int, float] = {}
+        self.readable = True
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> BackendCpu:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _sample(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            while True:
+                pids = [row[0] for row in connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,))]
+                for pid in pids:
+                    try:
+                        with open(f"/proc/{pid}/stat") as stat:
+                            fields = stat.read().rsplit(")", 1)[1].split()
+                    except OSError:  # gone meanwhile, or another host's process
+                        self.readable = self.readable and pid in self.seen
+                        continue
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / self.TICK
+                if self.done.wait(0.2):
+                    return
+
+    @property
+    def seconds(self) -> float | None:
+        return sum(self.seen.values()) if self.readable and self.seen else None
 
 
 def fresh_database(admin_url: str, name: str) -> tuple[str, str]:
@@ -100,18 +153,19 @@ def load() -> str:
 
 
 def measure(count: int, admin_url: str, workers: int, threads: int | None,
-            instance: Path) -> dict[str, Any]:
+            instance: Path, duplicate_distance: int) -> dict[str, Any]:
     plain_url, url = fresh_database(admin_url, "bench_migration")
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
            "LOG_LEVEL": "WARNING"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     command([*flask, "db", "upgrade"], env)
-    path = export(count)
+    path = export(count, duplicate_distance)
     run = [*flask, "migrations", "run", str(path), "--workers", str(workers)]
     if threads:
         run += ["--threads", str(threads)]
     load_before = load()
-    seconds, rss, output, cpu = command(run, env)
+    with BackendCpu(admin_url, "bench_migration") as server:
+        seconds, rss, output, cpu = command(run, env)
     migrated = int(psql(plain_url, "SELECT count(*) FROM migrated_account"))
     codes = int(psql(plain_url, "SELECT count(*) FROM confidential_code"))
     contacts = int(psql(plain_url, "SELECT count(*) FROM holder_contact"))
@@ -120,10 +174,11 @@ def measure(count: int, admin_url: str, workers: int, threads: int | None,
                       "VACUUM ANALYZE migration_entry", "CHECKPOINT"):
         psql(plain_url, statement)
     load_between = load()
-    started = time.perf_counter()
-    subprocess.run(["psql", plain_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                    BASELINE.format(job=job)], check=True, stdout=subprocess.DEVNULL)
-    baseline = time.perf_counter() - started
+    with BackendCpu(admin_url, "bench_migration") as plain_server:
+        started = time.perf_counter()
+        subprocess.run(["psql", plain_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        BASELINE.format(job=job)], check=True, stdout=subprocess.DEVNULL)
+        baseline = time.perf_counter() - started
     load_after = load()
     assert int(psql(plain_url, "SELECT count(*) FROM migrated_account")) == migrated
     assert int(psql(plain_url, "SELECT count(*) FROM confidential_code")) == codes
@@ -139,7 +194,9 @@ def measure(count: int, admin_url: str, workers: int, threads: int | None,
                    check=True, stderr=subprocess.DEVNULL)
     return {"lines": count, "migrated": migrated, "codes": codes, "contacts": contacts,
             "seconds": seconds, "baseline_seconds": baseline, "rss_mib": rss,
-            "process_cpu": cpu, "load": (load_before, load_between, load_after)}
+            "process_cpu": cpu, "server_cpu": server.seconds,
+            "baseline_server_cpu": plain_server.seconds,
+            "load": (load_before, load_between, load_after)}
 
 
 def main() -> None:
@@ -150,6 +207,8 @@ def main() -> None:
                         help="connections of each worker (default: MIGRATION_WORKER_THREADS)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each size")
     parser.add_argument("--pg-admin-url", default="postgresql://root@127.0.0.1:5432/test")
+    parser.add_argument("--duplicate-distance", type=int, default=1,
+                        help="lines between a duplicate and the line it repeats")
     options = parser.parse_args()
     instance = OUT / "instance"
     instance.mkdir(parents=True, exist_ok=True)
@@ -161,7 +220,7 @@ def main() -> None:
         for attempt in range(options.repeat):
             print(f"{count:,} lines, run {attempt + 1}/{options.repeat}…", flush=True)
             result = measure(count, options.pg_admin_url, options.workers, options.threads,
-                             instance)
+                             instance, options.duplicate_distance)
             rate = result["migrated"] / result["seconds"]
             base = result["migrated"] / result["baseline_seconds"]
             ratios.append(rate / base)
@@ -174,6 +233,12 @@ def main() -> None:
             print(f"  ratio: {rate / base:.2f} (target ≥ 0.5); peak RSS, one worker: "
                   f"{result['rss_mib']} MiB; load average (1 min) before / between / after: "
                   f"{' / '.join(result['load'])}")
+            ours, plain = result["server_cpu"], result["baseline_server_cpu"]
+            if ours is not None and plain is not None:
+                total = ours + result["process_cpu"]
+                print(f"  CPU: PostgreSQL {ours:.1f} s for the migration against {plain:.1f} s "
+                      f"for the plain statement; with the command's own, {total:.1f} s "
+                      f"(plain / ours: {plain / total:.2f})")
         if options.repeat > 1:
             print(f"  ratios of {count:,} lines: {', '.join(f'{r:.2f}' for r in ratios)}; "
                   f"median {statistics.median(ratios):.2f}")

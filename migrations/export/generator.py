@@ -49,13 +49,15 @@ def header() -> bytes:
 
 def lines(count: int, seed: int = 1, *, duplicate_every: int = 50, closed_every: int = 97,
           suspended_every: int = 389, rejected_every: int = 211, locked_every: int = 503,
-          md5_every: int = 7) -> Iterator[bytes]:
+          md5_every: int = 7, duplicate_distance: int = 1) -> Iterator[bytes]:
     """`count` data lines. Line i (0-based, file line i + 2) is for file `numero_for(i)`,
-    except a duplicate, which repeats the previous line's file with another code."""
+    except a duplicate, which repeats the file of the line `duplicate_distance` lines before
+    (the previous line by default) with another code."""
     rng = random.Random(seed)  # noqa: S311 - test data
     base = dt.date(2015, 1, 1)
     for index in range(count):
-        target = index - 1 if duplicate_every and index % duplicate_every == duplicate_every - 1 \
+        duplicate = duplicate_every and index % duplicate_every == duplicate_every - 1
+        target = index - duplicate_distance if duplicate and index >= duplicate_distance \
             else index
         numero = numero_for(target)
         code = code_for(index)

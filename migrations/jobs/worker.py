@@ -14,15 +14,21 @@ anyway, one worker runs a job.
 Every live worker renews the job's lease (`heartbeat_at`); a running job whose lease has run
 out has no worker left, and the next worker to look takes it up (`work_all`, the admin API).
 
-Stage, per chunk: parse the lines, wrap each fingerprint under the codes' key, write one entry
-per line. Between the phases, once every chunk is staged, exactly one worker marks the
-duplicates. Apply, per chunk: lines whose file was migrated meanwhile become
-IGNORE_DEJA_MIGRE, the others are written to the compatibility layer's storage (migration
-record, code, mobile number) with `INSERT … SELECT`, failure counts and locks go to the shared
-lockout in one call, and the chunk's counts are kept.
+First, exactly one worker reads the file number of every line (duplicates.scan): the lines
+whose file number appears in more than one chunk are held for the barrier between the phases.
+Stage, per chunk: parse the lines, wrap each fingerprint under the codes' key, rank the
+duplicates that lie inside the chunk, write one entry per line, and apply at once the lines
+not held: a line whose file was migrated meanwhile becomes IGNORE_DEJA_MIGRE, the others are
+written to the compatibility layer's storage (migration record, code, mobile number) with
+`INSERT … SELECT`, and failure counts and locks go to the shared lockout in one call. A chunk
+with no line held is then done, with its counts. Between the phases, once every chunk is
+staged, exactly one worker ranks the held lines; apply, per chunk that holds some: they are
+applied the same way, and the chunk's counts are kept. Applying most lines while the others
+are still being parsed is what lets the parsing (Python) and the writing (PostgreSQL) run at
+the same time.
 
 A worker may run several threads (`threads`), each with its own connection: while one waits
-for PostgreSQL, another parses; in the apply phase, PostgreSQL works on several chunks at once.
+for PostgreSQL, another parses, and PostgreSQL works on several chunks at once.
 """
 
 from __future__ import annotations
@@ -36,13 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, func, select, text, update
+from sqlalchemy import DateTime, Integer, String, bindparam, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from migrations.export.rows import Rejection, lines_of, parse_values
-from migrations.jobs import services
+from migrations.jobs import duplicates, payloads, services
 from migrations.jobs.models import (
     APPLIED,
     APPLY,
@@ -63,6 +69,7 @@ from migrations.jobs.models import (
     MigrationEntry,
     MigrationJob,
 )
+from modern.db import database_unreachable
 from modern.throttling import Lockout
 from telepoints_compat.legacy_fingerprints import wrapper
 
@@ -71,6 +78,19 @@ log = logging.getLogger(__name__)
 # A worker's transaction left idle this long (its host gone quiet) is ended by PostgreSQL,
 # which frees its chunk for the others.
 IDLE_IN_TRANSACTION = "300s"
+# Each batch's transaction, on PostgreSQL: ended when left idle that long, and committed
+# without waiting for the disk (asynchronous commit). A batch carries its own checkpoint, so
+# a commit lost in a crash of the server (its last few hundred milliseconds) only sends its
+# chunk back to the workers, to be done again; the database stays consistent, and anything
+# committed later that depends on it makes it durable first. It spares each chunk the wait
+# for the write-ahead log to reach the disk.
+_BATCH_SETTINGS = text(
+    "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), "
+    "set_config('synchronous_commit', 'off', true)").bindparams(idle=IDLE_IN_TRANSACTION)
+# A database out of reach (a restart, a failover) fails the batch in flight, never the job:
+# its transaction is lost like a killed worker's, and the worker tries again, pausing longer
+# each time, for this long; then it leaves the job running for the next worker to take up.
+OUTAGE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -138,78 +158,44 @@ def _write_entries(session: Session, rows: list[tuple[Any, ...]]) -> None:
                         [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in rows])
 
 
-def stage_chunk(session: Session, chunk: MigrationChunk, deps: Dependencies) -> None:
-    rows = stage_rows(chunk.job_id, chunk.first_line, chunk.payload or b"", deps.key_id,
-                      deps.key)
+# Where stage_rows puts the values the carry-over of failure counts and locks reads.
+_LINE, _OUTCOME, _NUMERO, _FAILURES, _LOCKED_UNTIL = map(
+    ENTRY_COLUMNS.index, ("line", "outcome", "numero", "failures", "locked_until"))
+
+
+def stage_chunk(session: Session, job: MigrationJob, chunk: MigrationChunk,
+                deps: Dependencies, *, early: bool) -> None:
+    """Parses the chunk's lines and writes one entry per line. `early` (the job was scanned,
+    see duplicates.py): the duplicates inside the chunk are ranked at once, and the lines
+    whose file number appears in no other chunk are applied in the same transaction; a chunk
+    with no line left waiting for the barrier is then done."""
+    rows = stage_rows(chunk.job_id, chunk.first_line,
+                      payloads.read(session, chunk.job_id, chunk.seq), deps.key_id, deps.key)
+    if not early:  # every line waits for the barrier
+        _write_entries(session, rows)
+        chunk.status = STAGED
+        chunk.payload = None
+        return
+    params = _chunk_params(chunk)
+    held = duplicates.held_lines(session, params)
+    rows = duplicates.rank_within(rows, held)
+    if not job.dry_run and deps.lockout is not None:
+        _carry_over(session, deps.lockout, [
+            (row[_NUMERO], row[_FAILURES], row[_LOCKED_UNTIL]) for row in rows
+            if (row[_FAILURES] or row[_LOCKED_UNTIL] is not None)  # the rare test first
+            and row[_OUTCOME] == MIGRE and row[_LINE] not in held])
     _write_entries(session, rows)
-    chunk.status = STAGED
+    counts = _apply(session, job, params, deps, _EARLY if held else _EVERY_LINE)
+    if held:
+        chunk.status = STAGED
+    else:
+        _record_counts(session, chunk, params, counts)
     chunk.payload = None  # the entries hold all that is needed from now on
 
 
-# -- duplicates ------------------------------------------------------------------------------
-
-# The most recent CODE_EMIS_LE wins, then the first line (contract section 2). Closed
-# accounts take part: a closing more recent than the code wins, and nothing is migrated.
-# Only the files that appear more than once are ranked: one pass finds them, and the sort
-# covers a few per cent of the lines instead of all of them. Each statement is a plain scan
-# or primary key look-ups whatever the planner knows of a table written a moment ago (a join
-# on a freshly filled table may be planned as a loop over it).
-_TAKING_PART = f"job_id = :job AND outcome IN ('{MIGRE}', '{IGNORE_CLOS}')"
-_REPEATED = text(f"""
-SELECT numero FROM migration_entry WHERE {_TAKING_PART} GROUP BY numero HAVING count(*) > 1
-""")
-_RANKING = f"""
-SELECT w.l, w.winner FROM (
-    SELECT line AS l, first_value(line) OVER (
-        PARTITION BY numero ORDER BY issued_on DESC, line) AS winner
-    FROM migration_entry WHERE {_TAKING_PART} AND {{repeated}}) AS w
-WHERE w.winner <> w.l
-"""
-_LOSERS_PG = text(_RANKING.format(repeated="numero = ANY(CAST(:numeros AS VARCHAR[]))")
-                  ).columns(l=Integer(), winner=Integer())
-_LOSERS = text(_RANKING.format(repeated=f"numero IN ({_REPEATED.text})")
-               ).columns(l=Integer(), winner=Integer())
-_LOSERS_ALL = text(_RANKING.format(repeated="TRUE")).columns(l=Integer(), winner=Integer())
-_MANY_REPEATED = 100_000
-_MARK_LOSERS_PG = text(f"""
-UPDATE migration_entry SET outcome = '{IGNORE_DOUBLON}',
-    motif = 'doublon : ligne ' || CAST(w.winner AS VARCHAR) || ' retenue'
-FROM unnest(CAST(:lines AS INTEGER[]), CAST(:winners AS INTEGER[])) AS w(l, winner)
-WHERE migration_entry.job_id = :job AND migration_entry.line = w.l
-""")
-_MARK_LOSER = text(f"""
-UPDATE migration_entry
-SET outcome = '{IGNORE_DOUBLON}',
-    motif = 'doublon : ligne ' || CAST(:winner AS VARCHAR) || ' retenue'
-WHERE job_id = :job AND line = :line
-""")
-
-
-def mark_duplicates(session: Session, job_id: int) -> int:
-    """Marks every line that loses to another line of the same file; returns their count.
-    What travels through this process is the repeated file numbers and the losing lines:
-    a few per cent of the export."""
-    params: dict[str, Any] = {"job": job_id}
-    if _postgres(session):
-        # The hash of the file numbers fits in memory instead of spilling to disk.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-        repeated = list(session.scalars(_REPEATED, params))
-        if not repeated:
-            return 0
-        if len(repeated) > _MANY_REPEATED:  # an export delivered twice over: rank every line
-            losers = session.execute(_LOSERS_ALL, params).all()
-        else:
-            losers = session.execute(_LOSERS_PG, {**params, "numeros": repeated}).all()
-        if losers:
-            session.execute(_MARK_LOSERS_PG, {
-                **params, "lines": [line for line, _ in losers],
-                "winners": [winner for _, winner in losers]})
-        return len(losers)
-    losers = session.execute(_LOSERS, params).all()
-    if losers:
-        session.execute(_MARK_LOSER, [{"job": job_id, "line": line, "winner": winner}
-                                      for line, winner in losers])
-    return len(losers)
+def _chunk_params(chunk: MigrationChunk) -> dict[str, Any]:
+    return {"job": chunk.job_id, "first": chunk.first_line,
+            "last": chunk.first_line + chunk.line_count - 1}
 
 
 # -- apply -----------------------------------------------------------------------------------
@@ -222,19 +208,6 @@ _E_RANGE = "e.job_id = :job AND e.line BETWEEN :first AND :last"
 _MIGRATED = "(SELECT 1 FROM migrated_account m WHERE m.numero = e.numero)"
 _CURRENT_CODE = ("(SELECT c.id FROM confidential_code c WHERE c.numero = e.numero "
                  "AND NOT c.pending LIMIT 1)")
-
-_ALREADY_MIGRATED = text(f"""
-UPDATE migration_entry SET outcome = '{IGNORE_DEJA_MIGRE}', motif = 'compte déjà migré'
-WHERE {_RANGE} AND outcome = '{MIGRE}' AND (
-    SELECT 1 FROM migrated_account m WHERE m.numero = migration_entry.numero) IS NOT NULL
-""")
-
-_TO_LOCKOUT = text(f"""
-SELECT e.numero, e.failures, e.locked_until FROM migration_entry e
-WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND (e.failures > 0 OR e.locked_until IS NOT NULL)
-  AND {_MIGRATED} IS NULL
-""").columns(numero=String(), failures=Integer(), locked_until=DateTime(timezone=True))
-
 _ACCOUNT_COLUMNS = """numero, source, job_id, line, migrated_at, legacy_statut,
     legacy_issued_on, legacy_failures, legacy_locked_until, legacy_created_at,
     legacy_last_login, email, code_imported"""
@@ -246,18 +219,51 @@ _CODE_VALUES = ("e.numero, e.scheme, e.key_id, e.salt, e.digest, 'legacy', FALSE
 _CONTACT_COLUMNS = "numero, mobile, address, source, updated_at"
 _CONTACT_VALUES = "e.numero, e.mobile, NULL, 'legacy', :now"
 _COUNTS = text(f"SELECT outcome, count(*) FROM migration_entry WHERE {_RANGE} GROUP BY outcome")
+_MIGRATED_AMONG = text("SELECT numero FROM migrated_account WHERE numero IN :numeros"
+                       ).bindparams(bindparam("numeros", expanding=True))
 
-# PostgreSQL, the usual case: no file of the chunk is migrated yet and none has contact
-# details here. One statement reads the chunk's lines once, looks up whether each file has a
-# current code here, and writes the codes (a suspended account's code, or that of a file with
-# a current code, is not carried over), the migration records (which say whether the code
-# came) and the mobile numbers, without a conflict clause: should either assumption be wrong,
-# a unique key refuses the statement as a whole, and the chunk goes the careful way below,
-# which gives each line the outcome it would have had.
-_FAST_APPLY = text(f"""
+
+@dataclass(frozen=True)
+class _Statements:
+    """The apply's statements for one set of a chunk's lines (see _statements)."""
+
+    already_migrated: Any
+    to_lockout: Any
+    fast_apply: Any
+    insert_accounts: Any
+    lost_race: Any
+    insert_codes: Any
+    insert_contacts: Any
+    expected: Any
+
+
+def _statements(scope: Callable[[str], str]) -> _Statements:
+    """The statements that apply the MIGRE lines of a chunk for which `scope(table)` holds
+    (a condition on the lines of `table`, a name or an alias of migration_entry)."""
+    e, entry = scope("e"), scope("migration_entry")
+    return _Statements(
+        already_migrated=text(f"""
+UPDATE migration_entry SET outcome = '{IGNORE_DEJA_MIGRE}', motif = 'compte déjà migré'
+WHERE {_RANGE} AND outcome = '{MIGRE}' AND {entry} AND (
+    SELECT 1 FROM migrated_account m WHERE m.numero = migration_entry.numero) IS NOT NULL
+"""),
+        to_lockout=text(f"""
+SELECT e.numero, e.failures, e.locked_until FROM migration_entry e
+WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND {e}
+  AND (e.failures > 0 OR e.locked_until IS NOT NULL) AND {_MIGRATED} IS NULL
+""").columns(numero=String(), failures=Integer(), locked_until=DateTime(timezone=True)),
+        # PostgreSQL, the usual case: no file of these lines is migrated yet and none has
+        # contact details here. One statement reads the lines once, looks up whether each
+        # file has a current code here, and writes the codes (a suspended account's code, or
+        # that of a file with a current code, is not carried over), the migration records
+        # (which say whether the code came) and the mobile numbers, without a conflict
+        # clause: should either assumption be wrong, a unique key refuses the statement as a
+        # whole, and the lines go the careful way below, which gives each line the outcome
+        # it would have had. It returns the chunk's counts.
+        fast_apply=text(f"""
 WITH lines AS MATERIALIZED (
     SELECT e.*, e.statut = 'ACTIF' AND {_CURRENT_CODE} IS NULL AS take_code
-    FROM migration_entry e WHERE {_E_RANGE} AND e.outcome = '{MIGRE}'),
+    FROM migration_entry e WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND {e}),
 codes AS (
     INSERT INTO confidential_code ({_CODE_COLUMNS})
     SELECT {_CODE_VALUES} FROM lines e WHERE e.take_code),
@@ -268,86 +274,99 @@ contacts AS (
     INSERT INTO holder_contact ({_CONTACT_COLUMNS})
     SELECT {_CONTACT_VALUES} FROM lines e WHERE e.mobile IS NOT NULL)
 SELECT outcome, count(*) FROM migration_entry WHERE {_RANGE} GROUP BY outcome
-""")
-
-# The careful way, and SQLite's. The migration record goes first, with ON CONFLICT: its
-# conflicts are the files already migrated (in bulk or on first use).
-_INSERT_ACCOUNTS = text(f"""
+"""),
+        # The careful way, and SQLite's. The migration record goes first, with ON CONFLICT:
+        # its conflicts are the files already migrated (in bulk or on first use).
+        insert_accounts=text(f"""
 INSERT INTO migrated_account ({_ACCOUNT_COLUMNS})
 SELECT {_ACCOUNT_VALUES}, e.statut = 'ACTIF' AND {_CURRENT_CODE} IS NULL
-FROM migration_entry e WHERE {_E_RANGE} AND e.outcome = '{MIGRE}'
+FROM migration_entry e WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND {e}
 ON CONFLICT (numero) DO NOTHING
-""")
-
-# A file migrated by a first use between the look-up and the insert: its line says so.
-_LOST_RACE = text(f"""
+"""),
+        # A file migrated by a first use between the look-up and the insert: its line says so.
+        lost_race=text(f"""
 UPDATE migration_entry SET outcome = '{IGNORE_DEJA_MIGRE}', motif = 'compte déjà migré'
-WHERE {_RANGE} AND outcome = '{MIGRE}' AND (
+WHERE {_RANGE} AND outcome = '{MIGRE}' AND {entry} AND (
     SELECT 1 FROM migrated_account m WHERE m.numero = migration_entry.numero
       AND m.job_id = :job AND m.line = migration_entry.line) IS NULL
-""")
-
-# The same condition as `code_imported` above, in the same transaction.
-_INSERT_CODES = text(f"""
+"""),
+        # The same condition as `code_imported` above, in the same transaction.
+        insert_codes=text(f"""
 INSERT INTO confidential_code ({_CODE_COLUMNS})
 SELECT {_CODE_VALUES} FROM migration_entry e
-WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND e.statut = 'ACTIF' AND {_CURRENT_CODE} IS NULL
-""")
-
-_INSERT_CONTACTS = text(f"""
+WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND {e} AND e.statut = 'ACTIF'
+  AND {_CURRENT_CODE} IS NULL
+"""),
+        insert_contacts=text(f"""
 INSERT INTO holder_contact ({_CONTACT_COLUMNS})
 SELECT {_CONTACT_VALUES} FROM migration_entry e
-WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND e.mobile IS NOT NULL
+WHERE {_E_RANGE} AND e.outcome = '{MIGRE}' AND {e} AND e.mobile IS NOT NULL
 ON CONFLICT (numero) DO NOTHING
-""")
+"""),
+        expected=text(f"SELECT count(*) FROM migration_entry e WHERE {_E_RANGE} "
+                      f"AND e.outcome = '{MIGRE}' AND {e}"),
+    )
 
-_EXPECTED = text(f"SELECT count(*) FROM migration_entry WHERE {_RANGE} AND outcome = '{MIGRE}'")
+
+# Every line of a chunk; while it is staged, the lines not held for the barrier; after the
+# barrier, the held lines.
+_EVERY_LINE = _statements(lambda table: "TRUE")
+_EARLY = _statements(lambda table: duplicates.scope(table, held=False))
+_LATE = _statements(lambda table: duplicates.scope(table, held=True))
 
 
-def _carry_over_locks(session: Session, params: dict[str, Any], lockout: Lockout) -> None:
-    """Failure counts and locks of the chunk's files not migrated yet, in one call to the
-    lockout. Done before this transaction's first write: on SQLite the counter store writes
-    on a connection of its own and must not queue behind ours. Setting a count twice (a batch
-    redone after a crash) leaves it as once."""
-    states = [(numero, failures or 0, _aware(locked_until))
-              for numero, failures, locked_until in session.execute(_TO_LOCKOUT, params)]
+def _carry_over(session: Session, lockout: Lockout,
+                states: list[tuple[str, int, dt.datetime | None]]) -> None:
+    """Failure counts and locks of files not migrated yet, in one call to the lockout. Done
+    before the transaction's first write: on SQLite the counter store writes on a connection
+    of its own and must not queue behind ours. Setting a count twice (a batch redone after a
+    crash) leaves it as once."""
+    if not states:
+        return
+    migrated = set(session.scalars(_MIGRATED_AMONG,
+                                   {"numeros": [numero for numero, _, _ in states]}))
+    states = [(numero, failures, _aware(locked_until))
+              for numero, failures, locked_until in states if numero not in migrated]
     if states:
         lockout.set_states(states)
 
 
-def _fast_apply(session: Session, params: dict[str, Any]) -> dict[str, int] | None:
+def _fast_apply(session: Session, statements: _Statements,
+                params: dict[str, Any]) -> dict[str, int] | None:
     try:
         with session.begin_nested():
-            rows = session.execute(_FAST_APPLY, params).all()
+            rows = session.execute(statements.fast_apply, params).all()
     except IntegrityError:
         return None  # a file migrated or known meanwhile: the careful way
     return {outcome: int(number) for outcome, number in rows}
 
 
-def _careful_apply(session: Session, params: dict[str, Any]) -> None:
-    expected = session.scalar(_EXPECTED, params)
-    inserted = session.execute(_INSERT_ACCOUNTS, params).rowcount  # type: ignore[attr-defined]
+def _careful_apply(session: Session, statements: _Statements, params: dict[str, Any]) -> None:
+    expected = session.scalar(statements.expected, params)
+    inserted = session.execute(statements.insert_accounts, params).rowcount  # type: ignore[attr-defined]
     if inserted != expected:
-        session.execute(_LOST_RACE, params)
-    session.execute(_INSERT_CODES, params)
-    session.execute(_INSERT_CONTACTS, params)
+        session.execute(statements.lost_race, params)
+    session.execute(statements.insert_codes, params)
+    session.execute(statements.insert_contacts, params)
 
 
-def apply_chunk(session: Session, job: MigrationJob, chunk: MigrationChunk,
-                deps: Dependencies) -> None:
-    params: dict[str, Any] = {"job": chunk.job_id, "first": chunk.first_line,
-                              "last": chunk.first_line + chunk.line_count - 1}
-    counts: dict[str, int] | None = None
+def _apply(session: Session, job: MigrationJob, params: dict[str, Any], deps: Dependencies,
+           statements: _Statements) -> dict[str, int] | None:
+    """Applies the chunk's MIGRE lines that `statements` cover (a dry run only marks the
+    files migrated meanwhile); returns the chunk's counts when it had them at hand."""
     if job.dry_run:
-        session.execute(_ALREADY_MIGRATED, params)
-    else:
-        if deps.lockout is not None:
-            _carry_over_locks(session, params, deps.lockout)
-        params["now"] = deps.clock()
-        if _postgres(session):
-            counts = _fast_apply(session, params)
-        if counts is None:
-            _careful_apply(session, params)
+        session.execute(statements.already_migrated, params)
+        return None
+    params = {**params, "now": deps.clock()}
+    counts = _fast_apply(session, statements, params) if _postgres(session) else None
+    if counts is None:
+        _careful_apply(session, statements, params)
+    return counts
+
+
+def _record_counts(session: Session, chunk: MigrationChunk, params: dict[str, Any],
+                   counts: dict[str, int] | None) -> None:
+    """The chunk is done: its counts are kept."""
     if counts is None:
         counts = {outcome: int(number) for outcome, number in session.execute(_COUNTS, params)}
     chunk.migrated = counts.get(MIGRE, 0)
@@ -356,6 +375,19 @@ def apply_chunk(session: Session, job: MigrationJob, chunk: MigrationChunk,
     chunk.ignored_deja_migre = counts.get(IGNORE_DEJA_MIGRE, 0)
     chunk.rejected = counts.get(REJETE, 0)
     chunk.status = APPLIED
+
+
+def apply_chunk(session: Session, job: MigrationJob, chunk: MigrationChunk,
+                deps: Dependencies, *, early: bool) -> None:
+    """After the barrier: the chunk's lines that waited for it are applied (`early`), or all
+    of its lines (a job staged without a scan)."""
+    params = _chunk_params(chunk)
+    statements = _LATE if early else _EVERY_LINE
+    if not job.dry_run and deps.lockout is not None:
+        _carry_over(session, deps.lockout, [
+            (numero, failures or 0, locked_until) for numero, failures, locked_until
+            in session.execute(statements.to_lockout, params)])
+    _record_counts(session, chunk, params, _apply(session, job, params, deps, statements))
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -368,7 +400,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def _claim(session: Session, job_id: int, status: str) -> MigrationChunk | None:
     return session.scalars(
-        select(MigrationChunk)
+        select(MigrationChunk).options(defer(MigrationChunk.payload))  # see payloads.read
         .where(MigrationChunk.job_id == job_id, MigrationChunk.status == status)
         .order_by(MigrationChunk.seq).limit(1)
         .with_for_update(skip_locked=True)
@@ -387,7 +419,7 @@ def _advance(session: Session, job: MigrationJob) -> None:
         moved = session.execute(update(MigrationJob).where(
             MigrationJob.id == job.id, MigrationJob.phase == STAGE).values(phase=APPLY))
         if moved.rowcount:  # type: ignore[attr-defined]
-            mark_duplicates(session, job.id)
+            duplicates.mark_duplicates(session, job.id, dt.datetime.now(dt.UTC))
     else:
         now = dt.datetime.now(dt.UTC)
         session.execute(update(MigrationJob).where(
@@ -396,14 +428,19 @@ def _advance(session: Session, job: MigrationJob) -> None:
             phase=DONE, state=SUCCEEDED, finished_at=now, updated_at=now))
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     """What an administrator may read: the error's kind and first line, never the SQL
     parameters (they could hold file numbers)."""
     original = getattr(exc, "orig", None) if isinstance(exc, SQLAlchemyError) else None
     if isinstance(original, BaseException):
         exc = original
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first}"[:500]
+    text = f"{type(exc).__name__}: {first}"
+    # An error of ours raised from another (the counters' store from the database's "disk
+    # full"): the cause is what the administrator needs.
+    if original is None and exc.__cause__ is not None:
+        text += f" ({error_text(exc.__cause__)})"
+    return text[:500]
 
 
 class _Lease:
@@ -425,6 +462,28 @@ class _Lease:
                 services.heartbeat(session, self.job_id)
         except SQLAlchemyError:  # the next chunk's transaction will tell what is wrong
             log.warning("migration lease not renewed", extra={"job": self.job_id})
+
+
+class _Outage:
+    """Batches lost in a row to an unreachable database, and the pause before the next try."""
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self.since: float | None = None
+        self.tries = 0
+
+    def wait(self) -> bool:
+        """Pauses before another try; False once the database has been away too long."""
+        now = time.monotonic()
+        self.since = self.since or now
+        if now - self.since > self.patience:
+            return False
+        time.sleep(min(0.2 * 2 ** self.tries, 5.0))
+        self.tries += 1
+        return True
+
+    def over(self) -> None:
+        self.since, self.tries = None, 0
 
 
 def work(engine: Engine, job_id: int, deps: Dependencies, *, name: str = "worker",
@@ -461,14 +520,15 @@ def _loop(engine: Engine, job_id: int, deps: Dependencies, name: str, lease: _Le
           on_chunk: Callable[[str, int], None] | None) -> str:
     idle_since: float | None = None
     postgres = engine.dialect.name == "postgresql"
+    outage = _Outage(OUTAGE_SECONDS)
+    early: bool | None = None  # see duplicates.applies_early; once known, it stays
     while True:
         lease.renew()
         with Session(engine, expire_on_commit=False) as session:
             try:
                 with session.begin():
                     if postgres:
-                        session.execute(text("SET LOCAL idle_in_transaction_session_timeout"
-                                             f" = '{IDLE_IN_TRANSACTION}'"))
+                        session.execute(_BATCH_SETTINGS)
                     job = session.get(MigrationJob, job_id)
                     if job is None:
                         return "missing"
@@ -477,14 +537,19 @@ def _loop(engine: Engine, job_id: int, deps: Dependencies, name: str, lease: _Le
                         return "stopped"
                     if job.state != RUNNING or job.phase == DONE:
                         return job.state
+                    if early is None:
+                        early = duplicates.applies_early(session, job_id)
+                        if early is None:  # nothing staged yet: the file numbers come first
+                            duplicates.scan(session, job_id, deps.clock())
+                            continue
                     wanted = PENDING if job.phase == STAGE else STAGED
                     chunk = _claim(session, job_id, wanted)
                     if chunk is not None:
                         phase = job.phase
                         if phase == STAGE:
-                            stage_chunk(session, chunk, deps)
+                            stage_chunk(session, job, chunk, deps, early=early)
                         else:
-                            apply_chunk(session, job, chunk, deps)
+                            apply_chunk(session, job, chunk, deps, early=early)
                         chunk.worker = name[:64]
                         lines = chunk.line_count
                     elif _remaining(session, job_id, wanted) == 0:
@@ -493,10 +558,19 @@ def _loop(engine: Engine, job_id: int, deps: Dependencies, name: str, lease: _Le
                     else:
                         phase, lines = job.phase, 0
             except Exception as exc:
+                if database_unreachable(exc):
+                    if outage.wait():
+                        log.warning("database unreachable: the batch will be done again",
+                                    extra={"job": job_id, "error": error_text(exc)})
+                        continue
+                    log.error("database unreachable: the job is left to the next worker",
+                              extra={"job": job_id, "error": error_text(exc)})
+                    return RUNNING
                 log.exception("migration batch failed", extra={"job": job_id})
                 with session.begin():
-                    services.mark_failed(session, job_id, _error_text(exc))
+                    services.mark_failed(session, job_id, error_text(exc))
                 return "failed"
+        outage.over()
         if lines:
             idle_since = None
             if on_chunk is not None:
@@ -526,7 +600,15 @@ def work_all(engine: Engine, deps: Callable[[], Dependencies], *, name: str = "w
     is left (`once`: returns instead). Returns the jobs it worked on."""
     seen: list[int] = []
     while not should_stop():
-        jobs = runnable_jobs(engine)
+        try:
+            jobs = runnable_jobs(engine)
+        except SQLAlchemyError as exc:
+            if not database_unreachable(exc):
+                raise
+            log.warning("database unreachable: looking again later",
+                        extra={"worker": name, "error": error_text(exc)})
+            time.sleep(poll_seconds)
+            continue
         if not jobs:
             if once:
                 return seen

@@ -14,7 +14,6 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from migrations.accounts.models import MigratedAccount
-from migrations.jobs import worker
 from migrations.jobs.models import MigrationJob
 from modern.db import db
 from modern.throttling import throttling
@@ -181,13 +180,3 @@ def test_a_file_with_a_code_and_a_mobile_issued_here_keeps_them(
     with pytest.raises(zeep.exceptions.Fault):
         service.ConsulterSolde(numeroDossier="991091010000", codeConfidentiel=legacy_code)
 
-
-def test_duplicates_are_the_same_when_every_line_is_ranked(
-        app: Flask, runner: FlaskCliRunner, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """An export whose files nearly all appear twice is ranked whole rather than file by
-    file (PostgreSQL): the outcomes do not change."""
-    monkeypatch.setattr(worker, "_MANY_REPEATED", 0)
-    report = tmp_path / "report.csv"
-    run(runner, "run", str(sample("legacy-export.csv")), "--dry-run", "--report", str(report))
-    assert outcomes(report) == expected_outcomes()
