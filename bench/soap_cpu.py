@@ -1,13 +1,15 @@
 """CPU time per request of `ConsulterSolde` (valid credentials) and of `GET /healthz`, in process.
 
     .venv/bin/python bench/soap_cpu.py [--requests 3000] [--redis redis://127.0.0.1:6379/2]
+    .venv/bin/python bench/soap_cpu.py --database postgresql+psycopg://root@127.0.0.1/bench_x
 
 The application's own cost, without the HTTP server and the load generator: the same app as
-`create_app()` builds (SQLite temporary database with the registry sample and one issued code,
-counters in the database or Redis, JSON logs formatted and written to /dev/null), called
-through its WSGI entry point. Both endpoints are measured in alternating batches and in CPU
-time (`time.process_time`), so that other jobs on a shared machine disturb the ratio little;
-prints the medians of the batches. `bench/soap_wrk.py` measures the served throughput.
+`create_app()` builds (a temporary SQLite database, or the one given, with the registry sample
+and one issued code; counters in the database or Redis; JSON logs formatted and written to
+/dev/null), called through its WSGI entry point. Both endpoints are measured in alternating
+batches and in CPU time (`time.process_time`), so that other jobs on a shared machine disturb
+the ratio little; prints the medians of the batches. `bench/soap_wrk.py` measures the served
+throughput.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="per endpoint")
     parser.add_argument("--batches", type=int, default=15)
     parser.add_argument("--redis", default="", help="REDIS_URL for the counters")
+    parser.add_argument("--database", default="", help="DATABASE_URL (default: SQLite)")
     options = parser.parse_args()
     if not SAMPLE.exists():
         raise SystemExit(f"the registry sample is missing: {SAMPLE}")
@@ -75,7 +78,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="soap-cpu-") as folder:
         work = Path(folder)
         env = {**os.environ, "FLASK_APP": "wsgi", "INSTANCE_PATH": str(work / "instance"),
-               "DATABASE_URL": f"sqlite:///{work / 'bench.db'}", "ENVIRONMENT": "test",
+               "DATABASE_URL": options.database or f"sqlite:///{work / 'bench.db'}",
+               "ENVIRONMENT": "test",
                "LOG_LEVEL": "INFO", "RATE_LIMIT_PER_MINUTE": "1000000"}
         env.pop("REDIS_URL", None)
         if options.redis:
@@ -116,8 +120,9 @@ def main() -> None:
 
     ratios = [h / s for h, s in zip(costs["healthz"], costs["SOAP"], strict=True)]
     store = "Redis" if options.redis else "database"
+    database = "PostgreSQL" if options.database.startswith("postgresql") else "SQLite"
     print(f"in process, {options.batches} alternating batches of {per_batch} requests, "
-          f"counters in the {store}; CPU ms per request, medians:")
+          f"{database}, counters in the {store}; CPU ms per request, medians:")
     print(f"GET /healthz            {statistics.median(costs['healthz']):6.3f} ms")
     print(f"SOAP ConsulterSolde     {statistics.median(costs['SOAP']):6.3f} ms")
     print(f"healthz / SOAP          {statistics.median(ratios):6.2f}   (the throughput ratio "

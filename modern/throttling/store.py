@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -21,14 +22,29 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import redis
-from sqlalchemy import BigInteger, Float, String, bindparam, case, delete, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modern.db import db
-from modern.prepared import Prepared, autocommit, prepare
+from modern.prepared import Prepared, connection_for, prepare
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(RuntimeError):
@@ -103,7 +119,36 @@ def _compiled(dialect: Dialect) -> dict[str, Prepared]:
             table.c.key.in_(keys), table.c.expires_at > bindparam("now"))
         statements[f"delete{count}"] = delete(table).where(table.c.key.in_(keys))
     statements["purge"] = delete(table).where(table.c.expires_at <= bindparam("now"))
+    if dialect.name == "postgresql":
+        statements.update(_counted_and_got(statements["incrementFalse"]))
     return {name: prepare(statement, dialect) for name, statement in statements.items()}
+
+
+def _counted_and_got(increment: Any) -> dict[str, Any]:
+    """PostgreSQL: `increment_and_get` as one statement (one round trip instead of two): the
+    increment as a data-modifying WITH, its count as a first row keyed NULL, then the rows of
+    the keys read. (SQLite has no INSERT inside WITH: there it takes two statements.)
+
+    That increment is the rate limit's count of one request. It commits asynchronously
+    (`synchronous_commit` off for its own transaction only): PostgreSQL acknowledges it
+    without waiting for its WAL to reach the disk, which took milliseconds per request. A
+    crash of the server may lose the last fraction of a second of such counts (never
+    corrupt them), which lets a client send that many requests again; failures and locks
+    (`increment` with refresh, `put`, `delete`) still wait for the disk."""
+    table = _counters
+    asynchronous = select(
+        func.set_config("synchronous_commit", "off", true()).label("setting"),
+    ).cte("asynchronous")
+    counted = increment.cte("counted")
+    statements: dict[str, Any] = {}
+    for count in range(1, _MAX_KEYS + 1):
+        keys: list[Any] = [bindparam(f"k{index}") for index in range(count)]
+        statements[f"increment_and_get{count}"] = union_all(
+            select(cast(null(), String).label("key"), counted.c.value)
+            .select_from(counted.join(asynchronous, true())),
+            select(table.c.key, table.c.value).where(
+                table.c.key.in_(keys), table.c.expires_at > bindparam("now")))
+    return statements
 
 
 _MAX_KEYS = 4
@@ -147,61 +192,105 @@ class _WriterQueue:
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
+Step = tuple[str, dict[str, Any]]  # a statement's name in `_compiled` and its values
+
+
 class DatabaseCounterStore:
     PURGE_EVERY = 500  # increments between two purges of expired rows, per process
+    # SQLite's own checkpoint (once the WAL holds 1000 pages) runs inside the commit that
+    # crosses that mark, that is while its writer holds the queue: every other counter write
+    # of every worker then waits for the checkpoint's two fsyncs (milliseconds each), which
+    # made the slowest answers of the legacy endpoint. The store checkpoints sooner, after
+    # this many of its writes (a few hundred WAL pages), once out of the queue: only the
+    # request that runs it waits. SQLite's own checkpoint stays as it was, as the backstop
+    # should these fall behind, so the WAL never grows larger than it would without them.
+    CHECKPOINT_EVERY = 200
 
     def __init__(self, engine: Callable[[], Engine],
                  clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self.clock = clock
         self._since_purge = 0
+        self._since_checkpoint = 0
         self._built: dict[str, dict[str, Prepared]] = {}
         self._writers = _WriterQueue()
 
-    def _run(self, *steps: tuple[str, dict[str, Any]], write: bool) -> list[Any]:
-        """Runs the named statements on one connection, each atomic on its own (none needs
-        another's transaction: on PostgreSQL that saves the BEGIN and COMMIT round trips)."""
-        engine = self._engine()
+    def _statements(self, engine: Engine) -> dict[str, Prepared]:
         statements = self._built.get(engine.dialect.name)
         if statements is None:
             statements = self._built[engine.dialect.name] = _compiled(engine.dialect)
+        return statements
+
+    def _run(self, writes: Sequence[Step], reads: Sequence[Step] = ()) -> list[Any]:
+        """Runs the named statements on one connection (the request's, when the caller lent
+        one: `modern.prepared.one_connection`), each committed on its own (autocommit): none
+        needs another's transaction. The writes take their turn in SQLite's writer queue; the
+        reads come after, out of the queue, so that the queue is held for the writes only.
+        Returns the rows of each statement (None for a statement that returns none), writes
+        first."""
+        engine = self._engine()
+        statements = self._statements(engine)
         failure: tuple[type[BaseException], ...] = (SQLAlchemyError,
                                                     engine.dialect.loaded_dbapi.Error)
         results: list[Any] = []
         try:
-            with self._writers.turn(engine) if write else contextlib.nullcontext():
-                connection = engine.raw_connection()
+            with connection_for(engine) as connection:
+                cursor = connection.cursor()
                 try:
-                    with autocommit(connection):
-                        cursor = connection.cursor()
-                        for name, values in steps:
-                            statement = statements[name]
-                            cursor.execute(statement.sql, statement.parameters(values))
-                            results.append(cursor.fetchall() if cursor.description else None)
-                            if name.startswith("increment"):
-                                self._since_purge += 1
-                                if self._since_purge >= self.PURGE_EVERY:
-                                    self._since_purge = 0
-                                    purge = statements["purge"]
-                                    cursor.execute(purge.sql, purge.parameters(
-                                        {"now": values["now"]}))
-                        cursor.close()
-                        connection.commit()
-                finally:
-                    connection.close()
+                    if writes:
+                        with self._writers.turn(engine):
+                            self._execute(cursor, statements, writes, results)
+                    self._execute(cursor, statements, reads, results)
+                except BaseException:
+                    # A lent connection serves the rest of the request: leave it clean.
+                    with contextlib.suppress(*failure):
+                        connection.rollback()
+                    raise
+                if writes:
+                    self._checkpoint_now_and_then(engine, cursor, len(writes))
+                cursor.close()
         except failure as exc:
             raise StoreUnavailable("the counter table did not answer") from exc
         return results
 
+    def _execute(self, cursor: Any, statements: dict[str, Prepared], steps: Sequence[Step],
+                 results: list[Any]) -> None:
+        for name, values in steps:
+            statement = statements[name]
+            cursor.execute(statement.sql, statement.parameters(values))
+            results.append(cursor.fetchall() if cursor.description else None)
+            if name.startswith("increment"):
+                self._since_purge += 1
+                if self._since_purge >= self.PURGE_EVERY:
+                    self._since_purge = 0
+                    purge = statements["purge"]
+                    cursor.execute(purge.sql, purge.parameters({"now": values["now"]}))
+
+    def _checkpoint_now_and_then(self, engine: Engine, cursor: Any, writes: int) -> None:
+        """See CHECKPOINT_EVERY. PASSIVE: copies what it can without waiting for readers or
+        writers. Its outcome changes nothing to the counters, already committed: a failure
+        is left to SQLite's own checkpoint."""
+        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+            return
+        self._since_checkpoint += writes
+        if self._since_checkpoint < self.CHECKPOINT_EVERY:
+            return
+        self._since_checkpoint = 0
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchall()
+        except engine.dialect.loaded_dbapi.Error:
+            log.warning("counter store: checkpoint failed", exc_info=True)
+
     def increment(self, key: str, ttl: float, *, refresh: bool = False) -> int:
         now = self.clock()
-        [rows] = self._run((f"increment{refresh}", {"key": key, "now": now, "fresh": now + ttl}),
-                           write=True)
+        [rows] = self._run([(f"increment{refresh}",
+                             {"key": key, "now": now, "fresh": now + ttl})])
         return int(rows[0][0])
 
     def get_many(self, keys: Sequence[str]) -> list[int | None]:
         name, bound = _keyed("get", keys)
-        [rows] = self._run((name, {**bound, "now": self.clock()}), write=False)
+        [rows] = self._run((), [(name, {**bound, "now": self.clock()})])
         found = {key: int(value) for key, value in rows}
         return [found.get(key) for key in keys]
 
@@ -209,16 +298,22 @@ class DatabaseCounterStore:
                           keys: Sequence[str]) -> tuple[int, list[int | None]]:
         now = self.clock()
         name, bound = _keyed("get", keys)
-        counted, rows = self._run(("incrementFalse", {"key": key, "now": now, "fresh": now + ttl}),
-                                  (name, {**bound, "now": now}), write=True)
+        increment = {"key": key, "now": now, "fresh": now + ttl}
+        if self._engine().dialect.name == "postgresql":
+            [rows] = self._run([(f"increment_and_{name}", {**increment, **bound})])
+            counted = next(value for row_key, value in rows if row_key is None)
+            rows = [row for row in rows if row[0] is not None]
+        else:
+            [[(counted,)], rows] = self._run([("incrementFalse", increment)],
+                                             [(name, {**bound, "now": now})])
         found = {key: int(value) for key, value in rows}
-        return int(counted[0][0]), [found.get(key) for key in keys]
+        return int(counted), [found.get(key) for key in keys]
 
     def put(self, key: str, value: int, ttl: float) -> None:
-        self._run(("put", {"key": key, "value": value, "fresh": self.clock() + ttl}), write=True)
+        self._run([("put", {"key": key, "value": value, "fresh": self.clock() + ttl})])
 
     def delete(self, *keys: str) -> None:
-        self._run(_keyed("delete", keys), write=True)
+        self._run([_keyed("delete", keys)])
 
     def write_many(self, puts: Sequence[tuple[str, int, float]],
                    deletes: Sequence[str] = ()) -> None:
@@ -226,9 +321,7 @@ class DatabaseCounterStore:
         if not puts and not deletes:
             return
         engine = self._engine()
-        statements = self._built.get(engine.dialect.name)
-        if statements is None:
-            statements = self._built[engine.dialect.name] = _compiled(engine.dialect)
+        statements = self._statements(engine)
         now = self.clock()
         put, remove = statements["put"], statements["delete1"]
         failure: tuple[type[BaseException], ...] = (SQLAlchemyError,

@@ -29,7 +29,9 @@ SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-@dataclass(frozen=True)
+# Two instances only, compared by identity (`eq=False`): hashing one, as the caches keyed by
+# version do on every answer, is then the interpreter's own, not a hash of five fields.
+@dataclass(frozen=True, eq=False)
 class SoapVersion:
     name: str
     namespace: str
@@ -37,14 +39,28 @@ class SoapVersion:
     client_code: str  # fault code for "the client must change something"
     server_code: str
 
-    @property
+    # Made once, not on every message.
+    @functools.cached_property
     def content_type(self) -> str:
         return f"{self.media_type}; charset=utf-8"
+
+    @functools.cached_property
+    def envelope_tag(self) -> str:
+        return f"{{{self.namespace}}}Envelope"
+
+    @functools.cached_property
+    def header_tag(self) -> str:
+        return f"{{{self.namespace}}}Header"
+
+    @functools.cached_property
+    def body_tag(self) -> str:
+        return f"{{{self.namespace}}}Body"
 
 
 SOAP11 = SoapVersion("1.1", SOAP11_NS, "text/xml", "Client", "Server")
 SOAP12 = SoapVersion("1.2", SOAP12_NS, "application/soap+xml", "Sender", "Receiver")
 VERSIONS = {SOAP11.media_type: SOAP11, SOAP12.media_type: SOAP12}
+_ENVELOPE_TAGS = frozenset(version.envelope_tag for version in VERSIONS.values())
 
 
 class EnvelopeError(TelepointsError):
@@ -101,22 +117,22 @@ def parse(body: bytes, version: SoapVersion) -> Request:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise EnvelopeError("DTD interdite")
     _check_size(root)
-    if root.tag in (f"{{{SOAP11_NS}}}Envelope", f"{{{SOAP12_NS}}}Envelope") \
-            and root.tag != f"{{{version.namespace}}}Envelope":
-        raise EnvelopeError("version de SOAP différente de celle du type de contenu",
-                            soap_code="VersionMismatch")
-    if root.tag != f"{{{version.namespace}}}Envelope":
+    tag = root.tag  # (lxml makes a new string at each reading of `.tag`)
+    if tag != version.envelope_tag:
+        if tag in _ENVELOPE_TAGS:
+            raise EnvelopeError("version de SOAP différente de celle du type de contenu",
+                                soap_code="VersionMismatch")
         raise EnvelopeError("l'élément racine n'est pas une enveloppe SOAP")
-    children = [child for child in root if isinstance(child.tag, str)]
+    children = list(root.iterchildren(etree.Element))  # elements only, chosen by lxml
     header = body_element = None
-    if children and children[0].tag == f"{{{version.namespace}}}Header":
+    if children and children[0].tag == version.header_tag:
         header = children.pop(0)
-    if len(children) != 1 or children[0].tag != f"{{{version.namespace}}}Body":
+    if len(children) != 1 or children[0].tag != version.body_tag:
         raise EnvelopeError("l'enveloppe doit contenir un seul Body")
     body_element = children[0]
     if header is not None:
         _check_headers(header, version)
-    payload = [child for child in body_element if isinstance(child.tag, str)]
+    payload = list(body_element.iterchildren(etree.Element))
     if len(payload) != 1 or (body_element.text or "").strip() \
             or any((child.tail or "").strip() for child in payload):
         raise EnvelopeError("le Body doit contenir un seul élément")
@@ -124,6 +140,10 @@ def parse(body: bytes, version: SoapVersion) -> Request:
 
 
 def _check_size(root: etree._Element) -> None:
+    if sum(1 for _element in root.iter()) <= MAX_DEPTH:
+        # No deeper than it has elements: a legitimate message (five or six elements) is
+        # counted without walking it twice.
+        return
     depth = count = 0
     for event, _element in etree.iterwalk(root, events=("start", "end")):
         if event == "start":
@@ -184,9 +204,13 @@ def _frame(version: SoapVersion, notice: MigrationNotice) -> tuple[bytes, bytes]
     return before, after
 
 
-def response(version: SoapVersion, notice: MigrationNotice, payload: etree._Element) -> bytes:
+def response(version: SoapVersion, notice: MigrationNotice,
+             payload: etree._Element | bytes) -> bytes:
+    """The answer around `payload`, the body element or its bytes already serialised."""
     before, after = _frame(version, notice)
-    return before + etree.tostring(payload, encoding="utf-8") + after
+    if not isinstance(payload, bytes):
+        payload = etree.tostring(payload, encoding="utf-8")
+    return before + payload + after
 
 
 def fault(version: SoapVersion, notice: MigrationNotice, error: TelepointsError) -> bytes:

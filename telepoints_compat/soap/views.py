@@ -10,8 +10,10 @@ becomes a fault with an `ErreurTelepoints` detail; nothing else leaks (no trace,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+from typing import Any
 
 from flask import Blueprint, Response, g, request
 from lxml import etree
@@ -20,8 +22,9 @@ from werkzeug.http import parse_options_header
 from modern.db import db
 from modern.licences.record import normalise_numero
 from modern.metrics import LEGACY_REQUESTS
+from modern.prepared import one_connection
 from modern.throttling import Admission, StoreUnavailable, client_address, throttling
-from telepoints_compat.context import compat
+from telepoints_compat.context import Compat, compat
 from telepoints_compat.errors import TelepointsError
 from telepoints_compat.soap import envelope
 from telepoints_compat.soap.contract import TNS, Contract
@@ -45,13 +48,28 @@ def contract() -> Contract:
     return Contract()
 
 
-def _notice() -> MigrationNotice:
-    notice = compat().notice
-    return MigrationNotice(notice.message, notice.url, notice.last_day)
+@functools.lru_cache(maxsize=8)
+def _migration_notice(message: str, url: str, last_day: dt.date) -> MigrationNotice:
+    """One instance per notice: the answer's frame is cached by it (`envelope._frame`), and
+    the same instance is found at once, without comparing fields."""
+    return MigrationNotice(message, url, last_day)
+
+
+def _notice(context: Compat | None = None) -> MigrationNotice:
+    notice = (context or compat()).notice
+    return _migration_notice(notice.message, notice.url, notice.last_day)
+
+
+@functools.lru_cache(maxsize=256)
+def _counter(operation: str, outcome: str) -> Any:
+    """The legacy request counter of this operation and outcome. Cached: `labels()` checks
+    and looks its labels up under a lock on every call (the Prometheus client documents
+    keeping the child it returns)."""
+    return LEGACY_REQUESTS.labels("soap", operation, outcome)
 
 
 def _fault(version: SoapVersion, error: TelepointsError, status: int | None = None) -> Response:
-    LEGACY_REQUESTS.labels("soap", g.get("soap_operation", "-"), error.code).inc()
+    _counter(g.get("soap_operation", "-"), error.code).inc()
     response = Response(envelope.fault(version, _notice(), error),
                         status=status or envelope.http_status(version, error),
                         content_type=version.content_type)
@@ -77,9 +95,10 @@ def _content_type(header: str) -> tuple[SoapVersion | None, str | None]:
 
 
 def _version() -> tuple[SoapVersion | None, str | None]:
-    version, action = _content_type(request.environ.get("CONTENT_TYPE", ""))
+    environ = request.environ
+    version, action = _content_type(environ.get("CONTENT_TYPE", ""))
     if version is SOAP11:
-        soap_action = request.headers.get("SOAPAction")
+        soap_action = environ.get("HTTP_SOAPACTION")  # the SOAPAction header
         return version, None if soap_action is None else soap_action.strip().strip('"')
     return version, action
 
@@ -161,10 +180,12 @@ def _answer(version: SoapVersion, action: str | None) -> Response:
     if name in CHECK_A_CODE:
         numero = normalise_numero(next(
             (child.text or "" for child in payload if child.tag == _NUMERO_DOSSIER), ""))
-    admission = _admit(numero)
-    result = HANDLERS[name](payload, admission.lock)
+    # The counters and the code read share one database connection (one checkout).
+    with one_connection(db.engine):
+        admission = _admit(numero)
+        result = HANDLERS[name](payload, admission.lock)
     if db.session.registry.has():  # the operation wrote (a new code, a code re-hashed)
         db.session.commit()
-    LEGACY_REQUESTS.labels("soap", name, "OK").inc()
-    return Response(envelope.response(version, _notice(), result),
+    _counter(name, "OK").inc()
+    return Response(envelope.response(version, _notice(context), result),
                     content_type=version.content_type)
