@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from measure import timed  # bench/, the script's folder, is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -129,20 +130,6 @@ def fresh_database(admin_url: str, name: str) -> tuple[str, str]:
     return f"{server}/{name}", f"{driver}/{name}"
 
 
-def command(args: list[str], env: dict[str, str]) -> tuple[float, int, str, float]:
-    """Wall seconds, peak RSS (MiB), stdout and CPU seconds of one command."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {output}")
-    return elapsed, usage.ru_maxrss // 1024, output.strip(), usage.ru_utime + usage.ru_stime
-
-
 def psql(url: str, sql: str) -> str:
     return subprocess.run(["psql", url, "-qtAX", "-c", sql], check=True, capture_output=True,
                           text=True).stdout.strip()
@@ -158,14 +145,14 @@ def measure(count: int, admin_url: str, workers: int, threads: int | None,
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
            "LOG_LEVEL": "WARNING"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    command([*flask, "db", "upgrade"], env)
+    timed([*flask, "db", "upgrade"], env)
     path = export(count, duplicate_distance)
     run = [*flask, "migrations", "run", str(path), "--workers", str(workers)]
     if threads:
         run += ["--threads", str(threads)]
     load_before = load()
     with BackendCpu(admin_url, "bench_migration") as server:
-        seconds, rss, output, cpu = command(run, env)
+        seconds, cpu, rss, output = timed(run, env)
     migrated = int(psql(plain_url, "SELECT count(*) FROM migrated_account"))
     codes = int(psql(plain_url, "SELECT count(*) FROM confidential_code"))
     contacts = int(psql(plain_url, "SELECT count(*) FROM holder_contact"))
@@ -186,10 +173,10 @@ def measure(count: int, admin_url: str, workers: int, threads: int | None,
     if workers > 1:  # peak memory: one process doing all the work, in a fresh database
         plain_url, url = fresh_database(admin_url, "bench_migration")
         env["DATABASE_URL"] = url
-        command([*flask, "db", "upgrade"], env)
+        timed([*flask, "db", "upgrade"], env)
         one = [*flask, "migrations", "run", str(path), "--workers", "1"]
-        _seconds, rss, _, _cpu = command(one + (["--threads", str(threads)] if threads else []),
-                                         env)
+        rss = timed(one + (["--threads", str(threads)] if threads else []),
+                    env).peak_mib
     subprocess.run(["psql", admin_url, "-q", "-c", "DROP DATABASE IF EXISTS bench_migration"],
                    check=True, stderr=subprocess.DEVNULL)
     return {"lines": count, "migrated": migrated, "codes": codes, "contacts": contacts,

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from measure import timed  # bench/, the script's folder, is first on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 
@@ -94,29 +96,15 @@ def fill(url: str, count: int) -> None:
         psql(url, statement)
 
 
-def command(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one command."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {output}")
-    return elapsed, usage.ru_maxrss // 1024, output.strip()
-
-
 def measure(count: int, admin_url: str) -> dict[str, object]:
     plain_url, url = fresh_database(admin_url, "bench_purge")
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(OUT / "instance"),
            "LOG_LEVEL": "WARNING"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    command([*flask, "db", "upgrade"], env)
+    timed([*flask, "db", "upgrade"], env)
     fill(plain_url, count)
-    startup, _, _ = command([*flask, "purge", "rules"], env)  # the same start-up, no work
-    seconds, rss, output = command([*flask, "purge", "run", "--json"], env)
+    startup = timed([*flask, "purge", "rules"], env).seconds  # the same start-up, no work
+    seconds, _cpu, rss, output = timed([*flask, "purge", "run", "--json"], env)
     rows = {kind: number for kind, number in json.loads(output)["rows"].items() if number}
     left = int(psql(plain_url, "SELECT count(*) FROM migration_entry"))
     assert left == 0, f"{left} lines left"

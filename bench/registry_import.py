@@ -19,8 +19,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import timed  # bench/, the script's folder, is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -40,22 +41,6 @@ def extract(count: int) -> Path:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     draft.rename(path)
     return path
-
-
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds, peak RSS in MiB and stdout of one command. The CPU time of
-    the importing process says how fast it works when the machine is shared; the database
-    server's own CPU is not in it."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {output}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, output.strip()
 
 
 def database(backend: str, pg_admin_url: str, workdir: Path) -> str:
@@ -88,8 +73,8 @@ def main() -> None:
                 url = database(backend, options.pg_admin_url, workdir)
                 env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(workdir),
                        "LOG_LEVEL": "WARNING"}
-                run([*flask, "db", "upgrade"], env)
-                seconds, cpu, peak, summary = run(
+                timed([*flask, "db", "upgrade"], env)
+                seconds, cpu, peak, summary = timed(
                     [*flask, "registry", "import", str(extract(count))], env)
                 results[backend, count] = (count / seconds, peak)
                 print(f"{backend:10} {count:>9,} licences  {seconds:7.1f} s  "
