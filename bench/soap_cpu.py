@@ -19,7 +19,6 @@ import io
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,25 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from soap_request import ENVELOPE, NUMERO, SAMPLE, flask  # bench/ is first on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SAMPLE = ROOT.parent / "shared" / "contracts" / "samples" / "registry-extract.jsonl"
-NUMERO = "991091010000"
-ENVELOPE = (
-    '<?xml version="1.0" encoding="utf-8"?>'
-    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-    'xmlns:tel="urn:fr:interieur:telepoints:v1"><soapenv:Body><tel:ConsulterSolde>'
-    "<tel:numeroDossier>{numero}</tel:numeroDossier>"
-    "<tel:codeConfidentiel>{code}</tel:codeConfidentiel>"
-    "</tel:ConsulterSolde></soapenv:Body></soapenv:Envelope>")
-
-
-def flask(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run([sys.executable, "-m", "flask", *args], env=env, cwd=ROOT,
-                            capture_output=True, text=True)
-    if result.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
 
 
 def caller(app: Any, path: str, method: str = "GET", body: bytes = b"",

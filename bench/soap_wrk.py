@@ -29,16 +29,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from soap_request import ENVELOPE, NUMERO, SAMPLE, flask  # bench/ is first on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT.parent / "shared" / "contracts" / "samples" / "registry-extract.jsonl"
-NUMERO = "991091010000"
-ENVELOPE = (
-    '<?xml version="1.0" encoding="utf-8"?>'
-    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-    'xmlns:tel="urn:fr:interieur:telepoints:v1"><soapenv:Body><tel:ConsulterSolde>'
-    "<tel:numeroDossier>{numero}</tel:numeroDossier>"
-    "<tel:codeConfidentiel>{code}</tel:codeConfidentiel>"
-    "</tel:ConsulterSolde></soapenv:Body></soapenv:Envelope>")
 LUA = """wrk.method = "POST"
 wrk.body = [[{body}]]
 wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
@@ -50,14 +43,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def flask(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run([sys.executable, "-m", "flask", *args], env=env, cwd=ROOT,
-                            capture_output=True, text=True)
-    if result.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
 
 
 def wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
