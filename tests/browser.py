@@ -32,6 +32,15 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
+def french_page() -> Iterator[Any]:
+    """A fresh page of a French-speaking browser (its own cookies and storage)."""
+    with chromium() as browser:
+        context = browser.new_context(locale="fr-FR")
+        yield context.new_page()
+        context.close()
+
+
+@contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """The application on a free loopback port; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)

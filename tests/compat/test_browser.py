@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from modern import tokens
-from tests.browser import assert_accessible, chromium, serving
+from tests.browser import assert_accessible, french_page, serving
 from tests.compat.conftest import NUMERO, Holder
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,8 @@ def base_url(app: Flask, holder: Holder) -> Iterator[str]:
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    with chromium() as browser:
-        context = browser.new_context(locale="fr-FR")
-        yield context.new_page()
-        context.close()
+    with french_page() as opened:
+        yield opened
 
 
 def test_the_legacy_pages_in_a_browser(app: Flask, base_url: str, page: Any,

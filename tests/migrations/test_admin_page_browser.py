@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from migrations.accounts.models import MigratedAccount
 from modern.db import db
-from tests.browser import assert_accessible, chromium, serving
+from tests.browser import assert_accessible, french_page, serving
 from tests.migrations.conftest import sample
 
 pytestmark = pytest.mark.browser
@@ -29,10 +29,8 @@ def base_url(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    with chromium() as browser:
-        context = browser.new_context(locale="fr-FR")
-        yield context.new_page()
-        context.close()
+    with french_page() as opened:
+        yield opened
 
 
 def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
