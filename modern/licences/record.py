@@ -26,7 +26,7 @@ MotifRestitution = Literal["SIX_MOIS", "DEUX_ANS", "TROIS_ANS", "DIX_ANS", "PROB
 
 # 12 digits since 1975; older files carry 5 to 19 letters and digits (no check digit exists).
 NUMERO_DOSSIER = re.compile(r"[0-9A-Z]{5,19}")
-MAX_POINTS = 12
+MAX_POINTS = 12  # R223-1 I: the maximum number of points of a licence
 
 Texte = Annotated[str, msgspec.Meta(max_length=200)]
 

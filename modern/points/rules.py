@@ -373,15 +373,17 @@ def simulate(mouvements: Iterable[Mouvement], as_of: dt.date, *,
     for index, movement in enumerate(mouvements):
         valeur = movement.date_valeur
         if valeur > as_of:
-            continue
+            continue  # not yet definitive on that date (L223-1; reading 11)
         nature = movement.type
         if nature == "RETRAIT":
             withdrawal = _Withdrawal(movement)
             withdrawals.append(withdrawal)
+            # L223-1: removed on its dateValeur (the réalité de l'infraction), and the
+            # L223-6 clocks start from that day too, not from the offence.
             events.append((valeur, _WITHDRAWAL, index, withdrawal))
-            if movement.points == SIX_MONTH_POINTS:
+            if movement.points == SIX_MONTH_POINTS:  # L223-6 al.3: back after 6 months
                 events.append((_shift(valeur, 6), _SIX, index, withdrawal))
-            if movement.classe in TEN_YEAR_CLASSES:
+            if movement.classe in TEN_YEAR_CLASSES:  # L223-6 last paragraph: after 10 years
                 events.append((_shift(valeur, 120), _TEN, index, withdrawal))
         elif nature == "STAGE":
             courses.append(valeur)
@@ -483,6 +485,7 @@ def simulate(mouvements: Iterable[Mouvement], as_of: dt.date, *,
 
         elif kind in (_SIX, _TEN):
             w = payload
+            # L223-1: an invalid licence (balance 0, letter 48SI) gets nothing back.
             if invalidated or not balance or w.licence != licence or not w.missing:
                 continue
             if kind == _SIX:
@@ -527,6 +530,8 @@ def simulate(mouvements: Iterable[Mouvement], as_of: dt.date, *,
                                          restitution, None)))
 
         elif kind == _COURSE:
+            # L223-6 al.4, R223-8: +4 points within the ceiling, once per spacing period;
+            # nothing after the letter 48SI (reading 8).
             if invalidated:
                 steps.append(new(Etape, (day, "STAGE", 0, balance, ceiling, payload, None,
                                          "PERMIS_INVALIDE")))
@@ -541,6 +546,7 @@ def simulate(mouvements: Iterable[Mouvement], as_of: dt.date, *,
                                          None)))
 
         elif kind == _INVALIDATION:
+            # L223-1, R223-3 III: the letter 48SI; nothing comes back until a new licence.
             steps.append(new(Etape, (day, "INVALIDATION", -balance, 0, ceiling, payload, None,
                                      None)))
             balance, invalidated, full_at = 0, True, never

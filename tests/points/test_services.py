@@ -12,6 +12,7 @@ from modern.points.cli import forecast_line
 from modern.points.schemas import BilanSchema
 from modern.points.services import bilan, today_in_paris
 from modern.settings import Settings
+from telepoints_compat.consultation import solde_of
 from tests.points.builders import probatoire, record, retrait, stage
 
 
@@ -47,3 +48,22 @@ def test_the_json_form_carries_what_the_cli_prints_and_more(
     assert line["plafond"] == 8
     assert line["stageObligatoire"]["dateLimiteIndicative"] == "2026-12-10"
     assert "trois ans" in line["restitutions"][0]["explication"]
+
+
+def test_the_soap_balance_takes_probation_from_the_same_engine(
+        make_settings: Callable[..., Settings]) -> None:
+    now = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    # Post-licence training, then an offence within the shortened period: the probation keeps
+    # its normal end (L223-1 al.2), as the web UI and the API show it.
+    late = record([retrait("2026-09-01", 2, "C4", infraction="2026-08-01")], solde=6,
+                  prob=probatoire("2025-06-15", fc=True))
+    answer = solde_of(late, late.numero_dossier, now, course_spacing_days=365)
+    shown = bilan(late, make_settings(), now.date())
+    assert (answer.probatoire, answer.date_fin_probatoire) == (True, dt.date(2028, 6, 15))
+    assert (shown.en_probatoire, shown.date_fin_probatoire) == (True, dt.date(2028, 6, 15))
+    assert answer.solde == 6  # the file's balance, as the registry delivered it
+    # Without offence the training ends probation after two years: no longer on probation.
+    kept = record([], solde=12, prob=probatoire("2024-06-15", fc=True))
+    answer = solde_of(kept, kept.numero_dossier, now, course_spacing_days=365)
+    assert (answer.probatoire, answer.date_fin_probatoire) == (False, None)
+    assert not bilan(kept, make_settings(), now.date()).en_probatoire
