@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from modern.documents.pdf import code_in_pdf
 from modern.documents.verification import check
-from modern.points.rules import french_date
+from modern.points.rules import add_months, french_date
 from modern.points.services import today_in_paris
 from tests.conftest import empty_database
 
@@ -67,9 +67,12 @@ def test_the_forecast_gives_each_date_and_its_reason(client: FlaskClient,
 
 
 def test_probation_shows_its_end_and_ceiling(client: FlaskClient, as_holder: Sign) -> None:
-    as_holder(client, "probatoire_sans_infraction")
+    record = as_holder(client, "probatoire_sans_infraction")
     text = page(client)
-    assert "Période probatoire depuis le" in text
+    start = dt.date.fromisoformat(record["probatoire"]["dateDebut"])
+    # Three years without early training (L223-1).
+    assert (f"Période probatoire depuis le {french_date(start)}, jusqu'au "
+            f"{french_date(add_months(start, 36))}") in text
     assert "Votre solde ne peut dépasser 8 points avant la fin de cette période" in text
     assert "Première année" in text or "Deuxième année" in text or "Troisième année" in text
 
@@ -92,16 +95,35 @@ def test_a_discrepancy_is_reported_clearly(client: FlaskClient, as_holder: Sign)
     assert "Le solde du fichier ne correspond pas aux mouvements enregistrés" in page(client)
 
 
-def test_suspension_and_heavy_categories(client: FlaskClient, as_holder: Sign) -> None:
-    as_holder(client, "suspendu")
-    assert "Votre permis est suspendu du" in page(client)
-    other = client.application.test_client()
-    record = as_holder(other, "poids_lourd")
-    text = page(other)
-    for category in record["categories"][1:]:
-        assert any(f" {category['code']} {kind}" in text
-                   for kind in ("Poids lourds", "Autobus", "Minibus"))
-    assert "À renouveler" in text or "Expirée" in text or "Sans limite" in text
+def test_a_suspension_shows_its_dates(client: FlaskClient, as_holder: Sign) -> None:
+    record = as_holder(client, "suspendu")
+    text = page(client)
+    [suspension] = record["suspensions"]
+    start, end = (dt.date.fromisoformat(suspension[key]) for key in ("dateDebut", "dateFin"))
+    assert f"Votre permis est suspendu du {french_date(start)} au {french_date(end)}" in text
+    assert f"Suspendu depuis le {french_date(start)}, jusqu'au {french_date(end)}" in text
+
+
+def test_heavy_categories_show_dates_restrictions_and_renewal(
+        client: FlaskClient, as_holder: Sign) -> None:
+    record = as_holder(client, "poids_lourd")
+    text = page(client)
+    renew_by = add_months(today_in_paris(), 6)
+    heavy = record["categories"][1:]
+    assert heavy
+    for category in heavy:
+        code = category["code"]
+        obtained = dt.date.fromisoformat(category["dateObtention"])
+        until = dt.date.fromisoformat(category["dateFinValidite"])
+        badge = " À renouveler" if until <= renew_by else ""
+        restriction = category["restrictions"][0] if category["restrictions"] else "Aucune"
+        row = re.search(rf" {code} (Poids lourds|Autobus|Minibus)[^/]*? "
+                        rf"{obtained:%d/%m/%Y} {until:%d/%m/%Y}{badge} {restriction}", text)
+        assert row, code
+        warned = f"Catégorie {code} à renouveler" in text
+        assert warned == bool(badge), code
+    if any(f"Catégorie {c['code']} à renouveler" in text for c in heavy):
+        assert "médecin agréé" in text  # heavy categories renew on medical advice
 
 
 def test_the_history_lists_withdrawals_courses_and_restitutions(

@@ -136,3 +136,37 @@ def test_documents_carry_their_seal_and_the_attestation_no_points(ring: KeyRing)
     assert "11 point(s)" in releve_text
     assert "H1" in verify(releve.code, ring).fields
     assert not any(v == "11" for v in verify(releve.code, ring).fields.values())
+
+
+def test_the_visible_2d_code_on_the_page_is_the_seal(ring: KeyRing) -> None:
+    """What a phone scans: the page's only image is the QR code of exactly the seal string,
+    module for module (so a scanner reads the code the verifier checks)."""
+    import io
+
+    import segno
+    from pypdf import PdfReader
+
+    from modern.documents.pdf import build
+    from modern.licences.record import decode_record
+    from tests.conftest import SAMPLES, contract_file
+
+    contract_file("samples/registry-extract.jsonl")
+    record = decode_record((SAMPLES / "registry-extract.jsonl").read_bytes().splitlines()[0])
+    document = build(record, ATTESTATION, ring, DAY)
+    [image] = PdfReader(io.BytesIO(document.pdf)).pages[0].images
+    assert image.image is not None
+    picture = image.image.convert("L")
+    expected = segno.make(document.code, error="m", micro=False).matrix
+    scale, border = 4, 2  # as the page renders it
+    assert picture.size == ((len(expected) + 2 * border) * scale,) * 2
+
+    def dark(x: int, y: int) -> bool:
+        centre = scale * (border + x) + scale // 2, scale * (border + y) + scale // 2
+        value = picture.getpixel(centre)
+        assert isinstance(value, int)  # one grey level per pixel
+        return value < 128
+
+    printed = [[dark(x, y) for x in range(len(expected))] for y in range(len(expected))]
+    assert printed == [[bool(module) for module in row] for row in expected]
+    other = segno.make(document.code.replace("BERNARD", "BERNARX"), error="m", micro=False).matrix
+    assert printed != [[bool(module) for module in row] for row in other]

@@ -54,3 +54,9 @@ def test_a_foreign_file_is_refused(client: FlaskClient) -> None:
         content_type="multipart/form-data")
     assert response.status_code == 422
     assert "pas un document PDF émis par ce service" in response.get_data(as_text=True)
+
+
+def test_the_page_title_is_plain_text(client: FlaskClient) -> None:
+    page = client.get("/verifier").get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title == ("Vérifier un document - Consultation des points du permis de conduire")
