@@ -237,6 +237,7 @@ def test_arrival_with_the_confidential_code(page: Any, live: Live) -> None:
     page.get_by_role("link", name="Créer mon compte avec mon code").click()
     page.wait_for_url("**/compte/creer?preuve=code")
     assert page.locator("#preuve-code").is_checked()
+    assert_accessible(page)  # the form with the code field instead of the identity
     page.get_by_label("Numéro de dossier").fill(LOIC.numero)
     page.locator("#code").fill(code)
     page.locator("#email").fill(LOIC.email)
@@ -250,6 +251,8 @@ def test_arrival_with_the_confidential_code(page: Any, live: Live) -> None:
     sign_in(page, LOIC.email, PASSWORD)
     page.wait_for_url("**/tableau-de-bord")
     assert f"Dossier n° {LOIC.numero}" in page.content()
+    assert "Connecté avec votre adresse électronique" in page.content()
+    assert_accessible(page)
 
 
 def test_arrival_through_the_activation_link_of_the_old_pages(page: Any, live: Live) -> None:

@@ -153,6 +153,26 @@ def test_sign_in_needs_the_csrf_token(app: Flask, client: FlaskClient) -> None:
         "csrf_token": foreign, "email": HELENE.email, "password": PASSWORD}).status_code == 400
 
 
+def test_every_account_form_needs_the_csrf_token(app: Flask, client: FlaskClient) -> None:
+    """Every POST of the account pages, listed from the application itself so that a form
+    added later is covered too: refused before the view runs, with the security headers."""
+    open_account(app, client, HELENE)
+    sign_in(client, HELENE.email)
+    sent = len(outbox(app))
+    posts = sorted(rule.rule for rule in app.url_map.iter_rules()
+                   if rule.endpoint.split(".")[0] in ("accounts", "home")
+                   and "POST" in (rule.methods or ()))
+    assert len(posts) >= 9, posts
+    for path in posts:
+        answer = client.post(path.replace("<jeton>", "x"), data={
+            "email": HELENE.email, "password": PASSWORD, "numero": HELENE.numero})
+        assert answer.status_code == 400, path
+        assert "Formulaire expiré" in answer.get_data(as_text=True), path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+    assert signed_in(client)  # the sign-out without a token did nothing
+    assert len(outbox(app)) == sent  # nor did the reset request or the sign-up
+
+
 def test_sign_out_is_not_a_get(app: Flask, client: FlaskClient) -> None:
     assert client.get("/compte/deconnexion").status_code == 405
 

@@ -183,6 +183,21 @@ def test_a_replayed_callback_is_refused(app: Flask, client: FlaskClient) -> None
     assert client.get(callback).status_code == 400
 
 
+def test_a_state_serves_once_even_when_its_first_callback_failed(
+        app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    """A successful callback starts a new session anyway; after a cancelled one the session
+    goes on, and the state it carried must not open a second callback."""
+    authorize = franceconnect_start(client)
+    assert client.get(provider_choose(authorize, None)).status_code == 200  # cancelled
+    # The same authorization request, answered this time: same state, a fresh code.
+    with caplog.at_level(logging.WARNING, logger="modern.accounts"):
+        answer = client.get(provider_choose(authorize, HELENE_FC))
+    assert answer.status_code == 400
+    assert [getattr(r, "reason", "") for r in caplog.records
+            if getattr(r, "event", "") == "fc_callback_refused"] == ["no_flow"]
+    assert client.get("/compte/franceconnect/rattacher").status_code == 303
+
+
 def test_a_callback_into_another_browser_is_refused(app: Flask, client: FlaskClient) -> None:
     """Login CSRF: a callback started by the attacker's browser, opened in the victim's."""
     callback = provider_choose(franceconnect_start(client), STRANGER_FC)
@@ -225,6 +240,18 @@ def test_cancelling_at_franceconnect_is_handled(app: Flask, client: FlaskClient,
     assert answer.status_code == 200
     assert "interrompu la connexion" in answer.get_data(as_text=True)
     assert any(getattr(r, "event", "") == "fc_error" for r in caplog.records)
+
+
+def test_an_error_other_than_a_cancellation_is_told_and_logged(
+        app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    state = query(franceconnect_start(client))["state"]
+    with caplog.at_level(logging.WARNING, logger="modern.accounts"):
+        answer = client.get("/compte/franceconnect/retour?error=invalid_scope"
+                            f"&error_description=x&state={state}")
+    assert answer.status_code == 400
+    assert "Connexion avec FranceConnect impossible" in answer.get_data(as_text=True)
+    assert [getattr(r, "error", "") for r in caplog.records
+            if getattr(r, "event", "") == "fc_error"] == ["invalid_scope"]
 
 
 def test_an_error_callback_with_a_forged_state_is_refused(app: Flask,
