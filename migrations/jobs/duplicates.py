@@ -7,10 +7,12 @@ IGNORE_CLOS), the most recent `CODE_EMIS_LE` wins, then the first line; the othe
 IGNORE_DOUBLON. Closed accounts take part: a closing more recent than the code wins, and
 nothing is migrated.
 
-A line can be applied as soon as nothing can take its place any more. So, before the first
-chunk is staged, one worker reads the file number of every line (`scan`, some 2 µs a line)
-and records the lines whose file number appears in more than one chunk (`migration_repeat`);
-they alone wait for the barrier between the phases. A file number repeated inside one chunk
+A line can be applied as soon as nothing can take its place any more. So the file number of
+every line is read as the job is created, from the chunks on their way to the database
+(`RepeatFinder`, some 2 µs a line), and the lines whose file number appears in more than one
+chunk are recorded (`migration_repeat`); they alone wait for the barrier between the phases.
+A job created by an earlier version, without that record, is scanned by its first worker
+before any line is staged (`scan`). A file number repeated inside one chunk
 is ranked when that chunk is staged (`rank_within`); every other line is applied in the
 same transaction as its staging. After the barrier the recorded lines are ranked
 (`mark_duplicates`) and applied.
@@ -26,7 +28,7 @@ import datetime as dt
 import hashlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import islice, pairwise
 from typing import Any
 
@@ -100,19 +102,33 @@ _HOLD = text("INSERT INTO migration_repeat (job_id, line) VALUES (:job, :line)")
 
 def scan(session: Session, job_id: int, now: dt.datetime) -> int:
     """Records the lines whose file number appears in more than one chunk, and the scan
-    itself; returns how many lines were recorded (0 when another worker had scanned)."""
+    itself, reading the chunks back; returns how many lines were recorded (0 when another
+    worker had scanned)."""
     if not session.execute(_TAKE_SCAN, {"job": job_id, "now": now}).rowcount:  # type: ignore[attr-defined]
         return 0
-    chunks = session.execute(_CHUNKS, {"job": job_id}).all()
-    lines = _lines_in_several_chunks(
-        (first_line, file_numbers(payloads.read(session, job_id, seq)))
-        for seq, first_line in chunks)
+    finder = RepeatFinder()
+    for seq, first_line in session.execute(_CHUNKS, {"job": job_id}).all():
+        finder.add(first_line, file_numbers(payloads.read(session, job_id, seq)))
+    recorded = _hold(session, job_id, finder)
+    session.execute(text("UPDATE migration_scan SET repeated = :n WHERE job_id = :job"),
+                    {"n": recorded, "job": job_id})
+    return recorded
+
+
+def record_scan(session: Session, job_id: int, finder: RepeatFinder, now: dt.datetime) -> int:
+    """Records what `finder` found while a new job's chunks were written, as `scan` would;
+    returns how many lines wait for the barrier."""
+    recorded = _hold(session, job_id, finder)
+    session.add(MigrationScan(job_id=job_id, early=True, repeated=recorded, scanned_at=now))
+    return recorded
+
+
+def _hold(session: Session, job_id: int, finder: RepeatFinder) -> int:
+    lines = finder.lines()
     recorded = 0
     while batch := list(islice(lines, 10_000)):
         session.execute(_HOLD, [{"job": job_id, "line": line} for line in batch])
         recorded += len(batch)
-    session.execute(text("UPDATE migration_scan SET repeated = :n WHERE job_id = :job"),
-                    {"n": recorded, "job": job_id})
     return recorded
 
 
@@ -132,30 +148,36 @@ def _key(numero: str | None) -> int:
     return -1 - int.from_bytes(hashlib.blake2b(numero.encode(), digest_size=7).digest(), "big")
 
 
-def _lines_in_several_chunks(chunks: Iterable[tuple[int, list[str | None]]]) -> Iterator[int]:
-    """The lines whose file number appears in more than one chunk; `chunks`, in file order:
-    each chunk's first line and its lines' file numbers. Memory: two 8-byte keys a line (16
-    MB for a million lines), freed when the scan ends."""
-    keys = array("q")  # one per line, in file order
-    # The distinct keys of each chunk, spread by their low byte so that each share sorts in
-    # a short list: equal neighbours then come from two chunks.
-    shares = [array("q") for _ in range(_LOW_BYTE + 1)]
-    first: int | None = None
-    for first_line, numbers in chunks:
-        first = first_line if first is None else first
+class RepeatFinder:
+    """The lines whose file number appears in more than one chunk. `add` each chunk's first
+    line and its lines' file numbers, in file order; then `lines`. Memory: two 8-byte keys
+    a line (16 MB for a million lines), freed with the finder."""
+
+    def __init__(self) -> None:
+        self._keys = array("q")  # one per line, in file order
+        # The distinct keys of each chunk, spread by their low byte so that each share sorts
+        # in a short list: equal neighbours then come from two chunks.
+        self._shares = [array("q") for _ in range(_LOW_BYTE + 1)]
+        self._first: int | None = None
+
+    def add(self, first_line: int, numbers: list[str | None]) -> None:
+        if self._first is None:
+            self._first = first_line
         chunk_keys = [int(numero) if numero is not None and len(numero) < 19
                       and numero.isdigit() else _key(numero) for numero in numbers]
-        keys.extend(chunk_keys)
+        self._keys.extend(chunk_keys)
         for key in set(chunk_keys):
-            shares[key & _LOW_BYTE].append(key)
-    crossing: set[int] = set()
-    for index, share in enumerate(shares):
-        ordered = sorted(share)
-        shares[index] = array("q")
-        crossing.update(key for key, following in pairwise(ordered) if key == following)
-    crossing.discard(_NO_NUMBER)
-    start = first or 0
-    return (start + index for index, key in enumerate(keys) if key in crossing)
+            self._shares[key & _LOW_BYTE].append(key)
+
+    def lines(self) -> Iterator[int]:
+        crossing: set[int] = set()
+        for index, share in enumerate(self._shares):
+            ordered = sorted(share)
+            self._shares[index] = array("q")
+            crossing.update(key for key, following in pairwise(ordered) if key == following)
+        crossing.discard(_NO_NUMBER)
+        start = self._first or 0
+        return (start + index for index, key in enumerate(self._keys) if key in crossing)
 
 
 # -- while a chunk is staged -----------------------------------------------------------------

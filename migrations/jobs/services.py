@@ -16,6 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from migrations.export.reader import LINES_PER_CHUNK, Digest, read_chunks
+from migrations.export.rows import file_numbers
+from migrations.jobs import duplicates
 from migrations.jobs.models import (
     APPLIED,
     CREATED,
@@ -52,8 +54,10 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 def create_job(session: Session, stream: IO[bytes], *, source_name: str, created_by: str,
                dry_run: bool = False, lines_per_chunk: int = LINES_PER_CHUNK,
                now: dt.datetime | None = None) -> MigrationJob:
-    """Reads the export into a new job's chunks (ExportFormatError if it is not an export).
-    Memory holds one chunk at a time, whatever the file's size."""
+    """Reads the export into a new job's chunks (ExportFormatError if it is not an export),
+    and records the lines whose file number is in several chunks (`duplicates`): they are
+    read here, once, rather than back from the database by a worker while the others wait.
+    Memory holds one chunk at a time, and 16 bytes a line until the job is recorded."""
     now = now or _now()
     job = MigrationJob(state=CREATED, dry_run=dry_run, source_name=source_name[:255],
                        source_sha256="", source_bytes=0, line_count=0, chunk_count=0,
@@ -61,8 +65,10 @@ def create_job(session: Session, stream: IO[bytes], *, source_name: str, created
     session.add(job)
     session.flush()
     digest = Digest()
+    repeats = duplicates.RepeatFinder()
     table = MigrationChunk.__table__
     for chunk in read_chunks(stream, lines_per_chunk=lines_per_chunk, digest=digest):
+        repeats.add(chunk.first_line, file_numbers(chunk.payload))
         session.execute(table.insert().values(
             job_id=job.id, seq=chunk.seq, first_line=chunk.first_line,
             line_count=chunk.line_count, status=PENDING, payload=chunk.payload, migrated=0,
@@ -71,6 +77,7 @@ def create_job(session: Session, stream: IO[bytes], *, source_name: str, created
         job.chunk_count += 1
     job.source_sha256 = digest.sha256.hexdigest()
     job.source_bytes = digest.size
+    duplicates.record_scan(session, job.id, repeats, now)
     session.flush()
     return job
 

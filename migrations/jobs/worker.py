@@ -14,8 +14,9 @@ anyway, one worker runs a job.
 Every live worker renews the job's lease (`heartbeat_at`); a running job whose lease has run
 out has no worker left, and the next worker to look takes it up (`work_all`, the admin API).
 
-First, exactly one worker reads the file number of every line (duplicates.scan): the lines
-whose file number appears in more than one chunk are held for the barrier between the phases.
+The lines whose file number appears in more than one chunk were recorded when the job was
+created (duplicates.RepeatFinder; for a job created by an earlier version, exactly one worker
+reads them back first, duplicates.scan): they are held for the barrier between the phases.
 Stage, per chunk: parse the lines, wrap each fingerprint under the codes' key, rank the
 duplicates that lie inside the chunk, write one entry per line, and apply at once the lines
 not held: a line whose file was migrated meanwhile becomes IGNORE_DEJA_MIGRE, the others are

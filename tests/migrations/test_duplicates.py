@@ -10,20 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from migrations.accounts.models import MigratedAccount
 from migrations.export import generator
 from migrations.export.rows import LegacyAccount, file_numbers, parse_line
 from migrations.jobs import runner as job_runner
 from migrations.jobs import services, worker
-from migrations.jobs.duplicates import MigrationRepeat, MigrationScan, _lines_in_several_chunks
+from migrations.jobs.duplicates import MigrationRepeat, MigrationScan, RepeatFinder
 from migrations.jobs.models import MigrationChunk, MigrationJob
 from modern.db import db
 from tests.migrations.conftest import expected_outcomes, report_rows, sample
@@ -141,6 +142,7 @@ def test_a_job_staged_without_a_scan_ends_as_the_others(
     job_id = int(output.strip().splitlines()[-1])
     with app.app_context():
         session = db.session()
+        forget_the_scan(session, job_id)
         job = services.start(session, job_id)
         first = session.get(MigrationChunk, (job_id, 0))
         assert first is not None
@@ -157,6 +159,35 @@ def test_a_job_staged_without_a_scan_ends_as_the_others(
         assert held == {32, 33}  # the one file of the sample that appears twice
         state = db.session.get(MigrationJob, job_id)
         assert state is not None and state.state == "succeeded"
+
+
+def forget_the_scan(session: Any, job_id: int) -> None:
+    """The job as an earlier version created it: its file numbers were not read."""
+    session.execute(delete(MigrationRepeat).where(MigrationRepeat.job_id == job_id))
+    session.execute(delete(MigrationScan).where(MigrationScan.job_id == job_id))
+    session.commit()
+
+
+def test_a_job_created_without_its_file_numbers_is_scanned_by_its_worker(
+        app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """A job created by an earlier version, not staged yet: its first worker reads the file
+    numbers back before any line is staged, and finds what the creation would have found
+    (one line a chunk: the file repeated on lines 32 and 33 spans two chunks)."""
+    output = run(runner, "run", str(sample("legacy-export.csv")), "--chunk-lines", "1",
+                 "--no-start")
+    job_id = int(output.strip().splitlines()[-1])
+    with app.app_context():
+        recorded_at_creation = set(db.session.scalars(select(MigrationRepeat.line).where(
+            MigrationRepeat.job_id == job_id)))
+        forget_the_scan(db.session(), job_id)
+    out = tmp_path / "report.csv"
+    run(runner, "resume", str(job_id), "--report", str(out))
+    assert [line[:3] for line in report(out)] == expected_outcomes()
+    with app.app_context():
+        scan = db.session.get(MigrationScan, job_id)
+        assert scan is not None and scan.early
+        assert set(db.session.scalars(select(MigrationRepeat.line).where(
+            MigrationRepeat.job_id == job_id))) == recorded_at_creation == {32, 33}
 
 
 # -- the file numbers read ahead --------------------------------------------------------------
@@ -208,7 +239,9 @@ def test_only_the_numbers_found_in_several_chunks_are_held() -> None:
         (7, ["850931010001", "ab12345".upper(), None, "12345"]),
         (11, ["850931010001", "971060030002"]),
     ]
-    held = set(_lines_in_several_chunks(iter(chunks)))
+    finder = RepeatFinder()
+    for first_line, numbers in chunks:
+        finder.add(first_line, numbers)
     # AB12345 and 850931010001 are in two chunks; "0012345" and "12345" share their key.
-    assert held == {5, 8, 7, 11, 6, 10}
-    assert list(_lines_in_several_chunks(iter([]))) == []
+    assert set(finder.lines()) == {5, 8, 7, 11, 6, 10}
+    assert list(RepeatFinder().lines()) == []
