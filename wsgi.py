@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for group in (schema_cli(), registry, demo_group(demo), documents, points, purge_cli):
         app.cli.add_command(group)
+    # Last, so that it wraps everything (the SOAP endpoint served in front of Flask included):
+    # every part sees the client address that the trusted proxies saw.
+    throttling.install_proxy_fix(app, settings.trusted_proxy_hops)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first
     # of all) run whatever the schema, under a click context.

@@ -110,7 +110,12 @@ def init_app(app: Flask) -> None:
     def _count(response: Response) -> Response:
         started = g.pop("metrics_started", None)
         if started is not None:
-            route = request.url_rule.rule if request.url_rule else "unmatched"
-            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+            count_request(request.url_rule.rule if request.url_rule else "unmatched",
+                          request.method, response.status_code, started)
         return response
+
+
+def count_request(route: str, method: str, status: int, started: float) -> None:
+    """A request answered: its count by route, method and status, and its latency."""
+    REQUESTS.labels(route, method, str(status)).inc()
+    LATENCY.labels(route).observe(time.perf_counter() - started)

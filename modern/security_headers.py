@@ -41,6 +41,12 @@ _FIXED = (
 )
 
 
+def security_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every response carries, unless its view set one of them itself."""
+    return [("Content-Security-Policy", app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY)),
+            *_FIXED]
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -48,10 +54,7 @@ def init_app(app: Flask) -> None:
         # Each header unless the view set its own: the names present are gathered once (a
         # `setdefault` per header costs a scan and a caught KeyError each, on every request).
         present = {name.lower() for name, _value in headers.items()}
-        if "content-security-policy" not in present:
-            headers.add("Content-Security-Policy",
-                        app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY))
-        for name, value in _FIXED:
+        for name, value in security_headers(app):
             if name.lower() not in present:
                 headers.add(name, value)
         mimetype = response.mimetype or ""

@@ -17,6 +17,7 @@ from telepoints_compat.codes.proof import CodeHolderProof
 from telepoints_compat.codes.services import CodeService
 from telepoints_compat.context import EXTENSION, Clock, Compat
 from telepoints_compat.soap import views as soap_views
+from telepoints_compat.soap.endpoint import SoapEndpoint
 
 
 def init_app(app: Flask, settings: Settings) -> Compat:
@@ -30,6 +31,7 @@ def init_app(app: Flask, settings: Settings) -> Compat:
     app.extensions[EXTENSION] = bundle
     notice.init_app(app, bundle.notice)
     app.register_blueprint(soap_views.blueprint)
+    app.wsgi_app = SoapEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(web.blueprint)
     app.cli.add_command(codes)
     return bundle

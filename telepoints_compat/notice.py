@@ -42,13 +42,15 @@ class Notice:
     def closed(self, now: dt.datetime) -> bool:
         return now >= self._closes_at_utc
 
-    def headers(self) -> dict[str, str]:
+    @functools.cached_property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The HTTP headers of every response under /telepoints."""
         deprecated = dt.datetime.combine(self.deprecated_since, dt.time(0), PARIS)
-        return {
-            "Deprecation": f"@{int(deprecated.timestamp())}",
-            "Sunset": http_date(self.closes_at),
-            "Link": f'<{self.url}>; rel="deprecation"; type="text/html"',
-        }
+        return (
+            ("Deprecation", f"@{int(deprecated.timestamp())}"),
+            ("Sunset", http_date(self.closes_at)),
+            ("Link", f'<{self.url}>; rel="deprecation"; type="text/html"'),
+        )
 
 
 def build_notice(settings: Settings) -> Notice:
@@ -61,7 +63,7 @@ def build_notice(settings: Settings) -> Notice:
 
 
 def init_app(app: Flask, notice: Notice) -> None:
-    headers = notice.headers()
+    headers = notice.headers
 
     @app.after_request
     def _deprecation_headers(response: Response) -> Response:

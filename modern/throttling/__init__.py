@@ -27,7 +27,7 @@ from modern.throttling.store import (
 __all__ = [
     "Admission", "CounterStore", "DatabaseCounterStore", "LockState", "Lockout", "RateDecision",
     "RateLimiter", "RedisCounterStore", "StoreUnavailable", "Throttling", "client_address",
-    "init_app", "throttling",
+    "init_app", "install_proxy_fix", "throttling",
 ]
 
 EXTENSION = "throttling"
@@ -74,7 +74,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     else:
         store = DatabaseCounterStore(lambda: db.engine)
     app.extensions[EXTENSION] = build(settings, store)
-    install_proxy_fix(app, settings.trusted_proxy_hops)
 
 
 def throttling() -> Throttling:

@@ -11,6 +11,7 @@ import zeep
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
+from prometheus_client import REGISTRY
 
 from adapters.messaging import REDACTED
 from modern.db import db
@@ -204,6 +205,40 @@ def test_every_answer_carries_the_deprecation_headers(client: FlaskClient,
         assert response.headers["Sunset"] == "Wed, 30 Jun 2027 22:00:00 GMT"
         assert 'rel="deprecation"' in response.headers["Link"]
     assert "Deprecation" not in client.get("/healthz").headers
+
+
+def test_a_soap_answer_carries_what_every_response_carries(
+        client: FlaskClient, holder: Holder, caplog: pytest.LogCaptureFixture) -> None:
+    """The SOAP endpoint is served in front of Flask: it still gets the request id, the
+    security headers, its access line and its request metric."""
+    def served(status: str) -> float:
+        return REGISTRY.get_sample_value("http_requests_total", {
+            "route": "/telepoints/ws", "method": "POST", "status": status}) or 0.0
+
+    before_ok, before_fault = served("200"), served("500")
+    caplog.set_level("INFO", logger="access")
+    answer = post(client, envelope(solde_request(NUMERO, holder.code)),
+                  headers={"X-Request-Id": "proxy-req-0042"})
+    fault = post(client, b"garbage", headers={"X-Request-Id": "<script>"})
+    assert answer.status_code == 200 and fault.status_code == 500
+    assert answer.headers["X-Request-Id"] == "proxy-req-0042"
+    assert fault.headers["X-Request-Id"] not in ("", "<script>")  # a new one instead
+    for response in (answer, fault):
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert response.headers["Content-Length"] == str(len(response.data))
+    lines = [record for record in caplog.records if record.name == "access"]
+    assert [(line.route, line.status, line.request_id) for line in lines[-2:]] == [
+        ("/telepoints/ws", 200, "proxy-req-0042"),
+        ("/telepoints/ws", 500, fault.headers["X-Request-Id"])]
+    assert (served("200"), served("500")) == (before_ok + 1, before_fault + 1)
+
+
+def test_other_methods_and_the_wsdl_still_go_through_flask(client: FlaskClient) -> None:
+    assert client.get("/telepoints/ws?wsdl").status_code == 200
+    refused = client.put("/telepoints/ws", data=b"<x/>")
+    assert refused.status_code == 405 and "X-Request-Id" in refused.headers
 
 
 def test_the_served_wsdl_is_the_contract_with_our_address(client: FlaskClient) -> None:

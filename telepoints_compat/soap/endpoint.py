@@ -1,0 +1,264 @@
+"""`POST /telepoints/ws`: the SOAP 1.1 and 1.2 endpoint, served as a plain WSGI application in
+front of Flask.
+
+Why not a Flask view: legacy clients call this one endpoint far more than any page, and
+Flask's per-request machinery (request context, URL matching, hooks, response object) costs
+more CPU than a whole consultation's own work (about 0.13 ms against 0.07 ms, measured in
+process). What the hooks give every response is given here by the same functions: the request
+id and the access line (`modern.logs`), the request metrics (`modern.metrics`), the security
+headers (`modern.security_headers`) and the notice's `Deprecation`/`Sunset`/`Link`. Anything
+else under /telepoints, the WSDL included, goes to Flask.
+
+The order of the pipeline is the point: content type, size (413 before reading more than the
+limit), closing date, hardened parse, dispatch on the body element (a SOAPAction that names
+another operation is refused), XSD validation of that element, the rate limit of the client
+address (refused messages count too) read with the file's lock state in one round trip, and
+only then the operation, in one transaction committed here. Whatever goes wrong becomes a
+fault with an `ErreurTelepoints` detail; nothing else leaks (no trace, no SQL).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from lxml import etree
+from werkzeug.http import parse_options_header
+
+from modern.db import db
+from modern.licences.record import normalise_numero
+from modern.logs import REQUEST_ID_HEADER, log_request, request_id_for, request_id_var
+from modern.metrics import LEGACY_REQUESTS, count_request
+from modern.prepared import one_connection
+from modern.security_headers import security_headers
+from modern.throttling import Admission, StoreUnavailable, throttling
+from telepoints_compat.context import compat
+from telepoints_compat.errors import TelepointsError
+from telepoints_compat.soap import envelope
+from telepoints_compat.soap.contract import TNS
+from telepoints_compat.soap.envelope import (
+    SOAP11,
+    EnvelopeError,
+    MigrationNotice,
+    SoapVersion,
+    TooLarge,
+)
+from telepoints_compat.soap.operations import CHECK_A_CODE, HANDLERS
+from telepoints_compat.soap.views import contract
+
+log = logging.getLogger("telepoints.soap")
+PATH = "/telepoints/ws"
+RATE_SCOPE = "telepoints"
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass
+class _Exchange:
+    """One request as the pipeline knows it."""
+
+    environ: dict[str, Any]
+    operation: str = "-"  # the contract's operation, once the body has named one
+
+    @property
+    def address(self) -> str:
+        # REMOTE_ADDR as the proxy fix left it (modern.throttling.client), outside this app.
+        return str(self.environ.get("REMOTE_ADDR") or "unknown")
+
+
+@functools.lru_cache(maxsize=8)
+def _migration_notice(message: str, url: str, last_day: Any) -> MigrationNotice:
+    """One instance per notice: the answer's frame is cached by it (`envelope._frame`), and
+    the same instance is found at once, without comparing fields."""
+    return MigrationNotice(message, url, last_day)
+
+
+def _notice() -> MigrationNotice:
+    notice = compat().notice
+    return _migration_notice(notice.message, notice.url, notice.last_day)
+
+
+@functools.lru_cache(maxsize=256)
+def _counter(operation: str, outcome: str) -> Any:
+    """The legacy request counter of this operation and outcome. Cached: `labels()` checks
+    and looks its labels up under a lock on every call (the Prometheus client documents
+    keeping the child it returns)."""
+    return LEGACY_REQUESTS.labels("soap", operation, outcome)
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(header: str) -> tuple[SoapVersion | None, str | None]:
+    """The SOAP version and the SOAP 1.2 `action` parameter: clients send one or two
+    content types, each parsed once."""
+    media_type, options = parse_options_header(header)
+    return envelope.VERSIONS.get(media_type.lower()), options.get("action")
+
+
+def _version(environ: dict[str, Any]) -> tuple[SoapVersion | None, str | None]:
+    version, action = _content_type(environ.get("CONTENT_TYPE", ""))
+    if version is SOAP11:
+        soap_action = environ.get("HTTP_SOAPACTION")  # the SOAPAction header
+        return version, None if soap_action is None else soap_action.strip().strip('"')
+    return version, action
+
+
+class _Answer:
+    """Status, body and the headers of this endpoint's own."""
+
+    def __init__(self, body: bytes, status: int, content_type: str,
+                 retry_after: int | None = None) -> None:
+        self.body, self.status, self.content_type = body, status, content_type
+        self.retry_after = retry_after
+
+
+def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
+           status: int | None = None) -> _Answer:
+    _counter(exchange.operation, error.code).inc()
+    return _Answer(envelope.fault(version, _notice(), error),
+                   status or envelope.http_status(version, error), version.content_type,
+                   error.retry_after)
+
+
+def answer(exchange: _Exchange) -> _Answer:
+    """The answer to one POST: a contract answer or a contract fault, whatever happens."""
+    version, action = _version(exchange.environ)
+    if version is None:
+        return _fault(exchange, SOAP11, EnvelopeError("type de contenu non pris en charge"), 415)
+    try:
+        return _answer(exchange, version, action)
+    except TelepointsError as error:
+        db.session.rollback()
+        return _fault(exchange, version, error, 413 if isinstance(error, TooLarge) else None)
+    except StoreUnavailable:
+        db.session.rollback()
+        log.error("counter store unavailable: request refused")
+        return _fault(exchange, version, TelepointsError("SERVICE_INDISPONIBLE"))
+    except Exception:  # the last resort: logged with the request id, never shown
+        db.session.rollback()
+        log.exception("SOAP operation failed")
+        return _fault(exchange, version, TelepointsError("SERVICE_INDISPONIBLE"))
+
+
+_NUMERO_DOSSIER = f"{{{TNS}}}numeroDossier"
+_TYPED_WITH_SPACES = {_NUMERO_DOSSIER, f"{{{TNS}}}codeConfidentiel"}
+
+
+def _normalise_identifiers(payload: etree._Element) -> None:
+    """File numbers and codes are typed as printed, spaces included (contract section 1):
+    the spaces go before validation, so that the pattern judges the identifier itself."""
+    for child in payload:
+        if child.tag in _TYPED_WITH_SPACES and child.text:
+            child.text = "".join(child.text.split())
+
+
+def _read(exchange: _Exchange, body: bytes, version: SoapVersion,
+          action: str | None) -> tuple[str, etree._Element]:
+    """The operation and its validated request element, or EnvelopeError."""
+    parsed = envelope.parse(body, version)
+    operation = contract().by_request.get(parsed.payload.tag)
+    if operation is None:
+        raise EnvelopeError("opération inconnue")
+    if action and action != operation.action:
+        raise EnvelopeError("SOAPAction contredit l'élément du Body")
+    exchange.operation = operation.name
+    _normalise_identifiers(parsed.payload)
+    if not contract().validator().validate(parsed.payload):
+        raise EnvelopeError(f"{operation.name} non conforme au schéma")
+    return operation.name, parsed.payload
+
+
+def _admit(exchange: _Exchange, numero: str | None) -> Admission:
+    """Counts the request against the client's rate limit (and reads the file's lock state
+    in the same round trip); refuses it past the limit."""
+    admission = throttling().admit(RATE_SCOPE, exchange.address, numero)
+    if not admission.rate.allowed:
+        raise TelepointsError("TROP_DE_REQUETES", retry_after=admission.rate.retry_after)
+    return admission
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """At most MAX_BODY bytes of the request body, or TooLarge. Without a Content-Length the
+    body is read only when the server marks its end (a chunked request under gunicorn), as
+    werkzeug does: otherwise reading could wait for bytes that never come."""
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise EnvelopeError("Content-Length illisible") from None
+        if length > envelope.MAX_BODY:
+            raise TooLarge()
+        return bytes(stream.read(max(length, 0)))
+    if not environ.get("wsgi.input_terminated"):
+        return b""
+    body = bytes(stream.read(envelope.MAX_BODY + 1))
+    if len(body) > envelope.MAX_BODY:
+        raise TooLarge()
+    return body
+
+
+def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _Answer:
+    body = _body(exchange.environ)
+    context = compat()
+    if context.notice.closed(context.clock()):
+        raise TelepointsError("SERVICE_CLOS")
+    # Parsing comes before the rate limit (it is bounded: 64 KiB, no DTD, limited depth), so
+    # that one round trip to the counters both counts the request and reads the file's lock.
+    try:
+        name, payload = _read(exchange, body, version, action)
+    except EnvelopeError:
+        _admit(exchange, None)  # a refused message counts against the limit too
+        raise
+    numero = None
+    if name in CHECK_A_CODE:
+        numero = normalise_numero(next(
+            (child.text or "" for child in payload if child.tag == _NUMERO_DOSSIER), ""))
+    # The counters and the code read share one database connection (one checkout).
+    with one_connection(db.engine):
+        admission = _admit(exchange, numero)
+        result = HANDLERS[name](payload, admission.lock)
+    if db.session.registry.has():  # the operation wrote (a new code, a code re-hashed)
+        db.session.commit()
+    _counter(name, "OK").inc()
+    return _Answer(envelope.response(version, _notice(), result), 200, version.content_type)
+
+
+_REASONS = {200: "OK", 400: "BAD REQUEST", 413: "REQUEST ENTITY TOO LARGE",
+            415: "UNSUPPORTED MEDIA TYPE", 429: "TOO MANY REQUESTS",
+            500: "INTERNAL SERVER ERROR", 503: "SERVICE UNAVAILABLE"}
+
+
+class SoapEndpoint:
+    """WSGI middleware: answers `POST /telepoints/ws`, hands every other request to `inner`."""
+
+    def __init__(self, app: Flask, inner: WsgiApp) -> None:
+        self.app, self.inner = app, inner
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
+            return self.inner(environ, start_response)
+        started = time.perf_counter()
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        token = request_id_var.set(request_id)
+        try:
+            with self.app.app_context():
+                result = answer(_Exchange(environ))
+                headers = [("Content-Type", result.content_type),
+                           ("Content-Length", str(len(result.body))),
+                           (REQUEST_ID_HEADER, request_id),
+                           *security_headers(self.app),
+                           *compat().notice.headers]
+                if result.retry_after is not None:
+                    headers.append(("Retry-After", str(result.retry_after)))
+                count_request(PATH, "POST", result.status, started)
+                log_request("POST", PATH, result.status, started)
+        finally:
+            request_id_var.reset(token)
+        start_response(f"{result.status} {_REASONS.get(result.status, '')}".rstrip(), headers)
+        return [result.body]
