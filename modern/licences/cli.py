@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from modern.db import DRIVER_UNAVAILABLE, db
 from modern.licences.generator import generate
-from modern.licences.importer import IMPORT_HOOKS, Change, ImportHooks, import_extract
+from modern.licences.importer import BATCH_SIZE, IMPORT_HOOKS, Change, ImportHooks, import_extract
 from modern.licences.models import Licence
 
 registry = AppGroup("registry", help="Licence records from the national file (SNPC).")
@@ -28,7 +28,7 @@ demo = AppGroup("demo", help="Demonstration data.")
 
 @registry.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50000))
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 50000))
 def import_command(path: Path, batch_size: int) -> None:
     """Import a registry extract (JSON Lines). Rejected lines are listed on stderr with their
     number and reason; the exit status is 0 whenever the file could be read."""

@@ -29,7 +29,7 @@ from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord, RecordError, decode_delivery, encode_record
 
 MAX_LINE_BYTES = 1024 * 1024
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 @dataclass
