@@ -37,7 +37,7 @@ from modern.metrics import LEGACY_REQUESTS, count_request
 from modern.prepared import one_connection
 from modern.security_headers import security_headers
 from modern.throttling import Admission, StoreUnavailable, throttling
-from telepoints_compat.context import compat
+from telepoints_compat.context import EXTENSION, Compat
 from telepoints_compat.errors import TelepointsError
 from telepoints_compat.soap import envelope
 from telepoints_compat.soap.contract import TNS
@@ -62,6 +62,7 @@ class _Exchange:
     """One request as the pipeline knows it."""
 
     environ: dict[str, Any]
+    context: Compat  # the layer's settings, codes and clock (read once, not through a proxy)
     operation: str = "-"  # the contract's operation, once the body has named one
 
     @property
@@ -77,8 +78,8 @@ def _migration_notice(message: str, url: str, last_day: Any) -> MigrationNotice:
     return MigrationNotice(message, url, last_day)
 
 
-def _notice() -> MigrationNotice:
-    notice = compat().notice
+def _notice(context: Compat) -> MigrationNotice:
+    notice = context.notice
     return _migration_notice(notice.message, notice.url, notice.last_day)
 
 
@@ -118,7 +119,7 @@ class _Answer:
 def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
            status: int | None = None) -> _Answer:
     _counter(exchange.operation, error.code).inc()
-    return _Answer(envelope.fault(version, _notice(), error),
+    return _Answer(envelope.fault(version, _notice(exchange.context), error),
                    status or envelope.http_status(version, error), version.content_type,
                    error.retry_after)
 
@@ -204,7 +205,7 @@ def _body(environ: dict[str, Any]) -> bytes:
 
 def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _Answer:
     body = _body(exchange.environ)
-    context = compat()
+    context = exchange.context
     if context.notice.closed(context.clock()):
         raise TelepointsError("SERVICE_CLOS")
     # Parsing comes before the rate limit (it is bounded: 64 KiB, no DTD, limited depth), so
@@ -225,7 +226,8 @@ def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _A
     if db.session.registry.has():  # the operation wrote (a new code, a code re-hashed)
         db.session.commit()
     _counter(name, "OK").inc()
-    return _Answer(envelope.response(version, _notice(), result), 200, version.content_type)
+    return _Answer(envelope.response(version, _notice(context), result), 200,
+                   version.content_type)
 
 
 _REASONS = {200: "OK", 400: "BAD REQUEST", 413: "REQUEST ENTITY TOO LARGE",
@@ -248,12 +250,13 @@ class SoapEndpoint:
         token = request_id_var.set(request_id)
         try:
             with self.app.app_context():
-                result = answer(_Exchange(environ))
+                context: Compat = self.app.extensions[EXTENSION]
+                result = answer(_Exchange(environ, context))
                 headers = [("Content-Type", result.content_type),
                            ("Content-Length", str(len(result.body))),
                            (REQUEST_ID_HEADER, request_id),
                            *security_headers(self.app),
-                           *compat().notice.headers]
+                           *context.notice.headers]
                 if result.retry_after is not None:
                     headers.append(("Retry-After", str(result.retry_after)))
                 count_request(PATH, "POST", result.status, started)
