@@ -329,6 +329,11 @@ class Gunicorn:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def problems(self) -> str:
+        """The service's warning and error lines (and tracebacks), to explain a failure."""
+        return "\n".join(line for line in self.log_text().splitlines()
+                         if '"level":"INFO"' not in line and "[INFO]" not in line)[-4000:]
+
 
 @contextmanager
 def serving(gunicorn: Gunicorn) -> Iterator[Gunicorn]:

@@ -47,7 +47,7 @@ def test_a_worker_killed_under_load(lazy_service: LazyService) -> None:
     # sent before the worker was gone (in flight on it, at most one per client).
     wrong = [(holder, answer) for holder, answer in load.answers
              if answer.status is not None and not answer.right_for(holder)]
-    assert wrong == []
+    assert wrong == [], gunicorn.problems()
     lost = [answer for _, answer in load.answers if answer.status is None]
     assert len(lost) <= CLIENTS, lost
     assert all(answer.at <= dead_at for answer in lost), (dead_at, lost)
