@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask
 from lxml import etree
-from werkzeug.http import parse_options_header
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 
 from modern.db import db
 from modern.licences.record import normalise_numero
@@ -55,6 +55,7 @@ log = logging.getLogger("telepoints.soap")
 PATH = "/telepoints/ws"
 RATE_SCOPE = "telepoints"
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_REQUEST_ID_KEY = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")  # its WSGI name
 
 
 @dataclass
@@ -107,13 +108,14 @@ def _version(environ: dict[str, Any]) -> tuple[SoapVersion | None, str | None]:
     return version, action
 
 
+@dataclass(frozen=True)
 class _Answer:
     """Status, body and the headers of this endpoint's own."""
 
-    def __init__(self, body: bytes, status: int, content_type: str,
-                 retry_after: int | None = None) -> None:
-        self.body, self.status, self.content_type = body, status, content_type
-        self.retry_after = retry_after
+    body: bytes
+    status: int
+    content_type: str
+    retry_after: int | None = None
 
 
 def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
@@ -230,11 +232,6 @@ def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _A
                    version.content_type)
 
 
-_REASONS = {200: "OK", 400: "BAD REQUEST", 413: "REQUEST ENTITY TOO LARGE",
-            415: "UNSUPPORTED MEDIA TYPE", 429: "TOO MANY REQUESTS",
-            500: "INTERNAL SERVER ERROR", 503: "SERVICE UNAVAILABLE"}
-
-
 class SoapEndpoint:
     """WSGI middleware: answers `POST /telepoints/ws`, hands every other request to `inner`."""
 
@@ -246,7 +243,7 @@ class SoapEndpoint:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.inner(environ, start_response)
         started = time.perf_counter()
-        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = request_id_for(environ.get(_REQUEST_ID_KEY))
         token = request_id_var.set(request_id)
         try:
             with self.app.app_context():
@@ -263,5 +260,6 @@ class SoapEndpoint:
                 log_request("POST", PATH, result.status, started)
         finally:
             request_id_var.reset(token)
-        start_response(f"{result.status} {_REASONS.get(result.status, '')}".rstrip(), headers)
+        # The status line as werkzeug (Flask) writes it.
+        start_response(f"{result.status} {HTTP_STATUS_CODES[result.status].upper()}", headers)
         return [result.body]
