@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from modern.db import db
 from modern.retention import DELETED, EXTENSION, Purge, Rule, exclusive, purge
-from modern.settings import Settings
+from modern.settings import RETENTION, Settings
 
 log = logging.getLogger("telepoints.retention")
 purge_cli = AppGroup("purge", help="Retention: data past its period, deleted or cleared.")
@@ -65,7 +65,7 @@ def rules_command() -> None:
     width = max(len(rule.kind) for rule in _rules())
     for rule in _rules():
         if rule.period:
-            days = getattr(settings, rule.period.lower())
+            days = getattr(settings, RETENTION[rule.period][0])
             period = f"{rule.period}={days} days"
         else:
             period = "once expired"
