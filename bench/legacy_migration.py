@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from measure import timed  # bench/, the script's folder, is first on sys.path
+from measure import fresh_database, legacy_export, psql, timed  # bench/ is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -65,19 +65,6 @@ SELECT numero, mobile, NULL, 'legacy', now()
 FROM migration_entry WHERE job_id = {job} AND outcome = 'MIGRE' AND mobile IS NOT NULL;
 COMMIT;
 """
-
-
-def export(count: int, duplicate_distance: int = 1) -> Path:
-    from migrations.export import generator
-
-    far = f"-far{duplicate_distance}" if duplicate_distance != 1 else ""
-    path = OUT / f"legacy-export-{count}{far}.csv"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        draft = path.with_suffix(".part")
-        generator.write(str(draft), count, seed=1, duplicate_distance=duplicate_distance)
-        draft.rename(path)
-    return path
 
 
 class BackendCpu:
@@ -122,19 +109,6 @@ class BackendCpu:
         return sum(self.seen.values()) if self.readable and self.seen else None
 
 
-def fresh_database(admin_url: str, name: str) -> tuple[str, str]:
-    subprocess.run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}",
-                    "-c", f"CREATE DATABASE {name}"], check=True, stderr=subprocess.DEVNULL)
-    server = admin_url.rsplit("/", 1)[0]
-    driver = server.replace("postgresql://", "postgresql+psycopg://")
-    return f"{server}/{name}", f"{driver}/{name}"
-
-
-def psql(url: str, sql: str) -> str:
-    return subprocess.run(["psql", url, "-qtAX", "-c", sql], check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
@@ -146,7 +120,7 @@ def measure(count: int, admin_url: str, workers: int, threads: int | None,
            "LOG_LEVEL": "WARNING"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     timed([*flask, "db", "upgrade"], env)
-    path = export(count, duplicate_distance)
+    path = legacy_export(count, duplicate_distance)
     run = [*flask, "migrations", "run", str(path), "--workers", str(workers)]
     if threads:
         run += ["--threads", str(threads)]

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from measure import timed  # bench/, the script's folder, is first on sys.path
+from measure import fresh_database, psql, timed  # bench/ is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -76,18 +76,6 @@ RESET = """
 TRUNCATE migration_entry, migration_chunk, migration_job, migrated_account, web_session
     CASCADE;
 """
-
-
-def fresh_database(admin_url: str, name: str) -> tuple[str, str]:
-    subprocess.run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}",
-                    "-c", f"CREATE DATABASE {name}"], check=True, stderr=subprocess.DEVNULL)
-    server = admin_url.rsplit("/", 1)[0]
-    return f"{server}/{name}", f"{server.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-
-
-def psql(url: str, sql: str) -> str:
-    return subprocess.run(["psql", url, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def fill(url: str, count: int) -> None:

@@ -19,6 +19,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # measure.py, shared with the other benchmarks
 
 # Every client of the test comes from 127.0.0.1, so the per-address limits are raised for
 # the test only (the counters still count every request): a real client population spreads
@@ -105,20 +106,6 @@ def registry_extract(count: int, as_of: dt.date) -> Path:
         with draft.open("w", encoding="utf-8") as handle:
             for record in generate(count, seed=11, as_of=as_of):
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        draft.rename(path)
-    return path
-
-
-def legacy_export(count: int) -> Path:
-    """The legacy operator's export of `count` accounts (their file numbers are not in the
-    registry extract: the migration and the traffic touch different files)."""
-    from migrations.export import generator
-
-    path = OUT / f"load-legacy-export-{count}.csv"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        draft = path.with_suffix(".part")
-        generator.write(str(draft), count, seed=1)
         draft.rename(path)
     return path
 

@@ -100,7 +100,9 @@ def set_up(place: Installation, opts: argparse.Namespace,
     print("set-up:", flush=True)
     extract = dataset.registry_extract(opts.licences, dt.date.today())
     step(f"registry extract of {opts.licences} licences ({extract.name})", started)
-    export = dataset.legacy_export(opts.export_lines)
+    from measure import legacy_export  # bench/, on the path since `dataset`
+
+    export = legacy_export(opts.export_lines)
     step(f"legacy export of {opts.export_lines} lines ({export.name})", started)
     dataset.create_database(place)
     env = place.environment(port)
