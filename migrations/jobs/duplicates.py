@@ -12,9 +12,9 @@ every line is read as the job is created, from the chunks on their way to the da
 (`RepeatFinder`, some 2 µs a line), and the lines whose file number appears in more than one
 chunk are recorded (`migration_repeat`); they alone wait for the barrier between the phases.
 A job created by an earlier version, without that record, is scanned by its first worker
-before any line is staged (`scan`). A file number repeated inside one chunk
-is ranked when that chunk is staged (`rank_within`); every other line is applied in the
-same transaction as its staging. After the barrier the recorded lines are ranked
+before any line is staged (`scan`). A file number repeated inside one chunk is ranked when
+that chunk is staged (`rank_within`); every other line is applied in the same transaction as
+its staging. After the barrier the recorded lines are ranked
 (`mark_duplicates`) and applied.
 
 A job staged before scans existed (its chunks were staged by an earlier version) has no scan:
