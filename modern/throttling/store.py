@@ -28,13 +28,10 @@ from sqlalchemy import (
     String,
     bindparam,
     case,
-    cast,
     delete,
     func,
-    null,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
@@ -119,35 +116,41 @@ def _compiled(dialect: Dialect) -> dict[str, Prepared]:
             table.c.key.in_(keys), table.c.expires_at > bindparam("now"))
         statements[f"delete{count}"] = delete(table).where(table.c.key.in_(keys))
     statements["purge"] = delete(table).where(table.c.expires_at <= bindparam("now"))
-    if dialect.name == "postgresql":
-        statements.update(_counted_and_got(statements["incrementFalse"]))
+    statements.update(_counted_and_got(statements["incrementFalse"], dialect))
     return {name: prepare(statement, dialect) for name, statement in statements.items()}
 
 
-def _counted_and_got(increment: Any) -> dict[str, Any]:
-    """PostgreSQL: `increment_and_get` as one statement (one round trip instead of two): the
-    increment as a data-modifying WITH, its count as a first row keyed NULL, then the rows of
-    the keys read. (SQLite has no INSERT inside WITH: there it takes two statements.)
+def _counted_and_got(increment: Any, dialect: Dialect) -> dict[str, Any]:
+    """`increment_and_get` as one statement, one row: the new count, then the value of each
+    key read (NULL where absent or expired). One statement is one round trip on PostgreSQL
+    and, on SQLite, one transaction's locks instead of two.
 
-    That increment is the rate limit's count of one request. It commits asynchronously
-    (`synchronous_commit` off for its own transaction only): PostgreSQL acknowledges it
-    without waiting for its WAL to reach the disk, which took milliseconds per request. A
-    crash of the server may lose the last fraction of a second of such counts (never
-    corrupt them), which lets a client send that many requests again; failures and locks
-    (`increment` with refresh, `put`, `delete`) still wait for the disk."""
-    table = _counters
+    SQLite: the increment's RETURNING clause reads the keys by scalar subqueries. PostgreSQL:
+    the increment as a data-modifying WITH, the keys read beside it. There, that increment (the
+    rate limit's count of one request) commits asynchronously (`synchronous_commit` off for
+    its own transaction only): PostgreSQL acknowledges it without waiting for its WAL to reach
+    the disk, which took milliseconds per request. A crash of the server may lose the last
+    fraction of a second of such counts (never corrupt them), which lets a client send that
+    many requests again; failures and locks (`increment` with refresh, `put`, `delete`) still
+    wait for the disk."""
+    looked_up = _counters.alias("looked_up")
+
+    def value_of(index: int) -> Any:
+        return (select(looked_up.c.value)
+                .where(looked_up.c.key == bindparam(f"k{index}"),
+                       looked_up.c.expires_at > bindparam("now"))
+                .scalar_subquery())
+
     asynchronous = select(
         func.set_config("synchronous_commit", "off", true()).label("setting"),
     ).cte("asynchronous")
     counted = increment.cte("counted")
     statements: dict[str, Any] = {}
     for count in range(1, _MAX_KEYS + 1):
-        keys: list[Any] = [bindparam(f"k{index}") for index in range(count)]
-        statements[f"increment_and_get{count}"] = union_all(
-            select(cast(null(), String).label("key"), counted.c.value)
-            .select_from(counted.join(asynchronous, true())),
-            select(table.c.key, table.c.value).where(
-                table.c.key.in_(keys), table.c.expires_at > bindparam("now")))
+        values = [value_of(index) for index in range(count)]
+        statements[f"increment_and_get{count}"] = (
+            select(counted.c.value, *values).select_from(counted.join(asynchronous, true()))
+            if dialect.name == "postgresql" else increment.returning(*values))
     return statements
 
 
@@ -297,17 +300,10 @@ class DatabaseCounterStore:
     def increment_and_get(self, key: str, ttl: float,
                           keys: Sequence[str]) -> tuple[int, list[int | None]]:
         now = self.clock()
-        name, bound = _keyed("get", keys)
-        increment = {"key": key, "now": now, "fresh": now + ttl}
-        if self._engine().dialect.name == "postgresql":
-            [rows] = self._run([(f"increment_and_{name}", {**increment, **bound})])
-            counted = next(value for row_key, value in rows if row_key is None)
-            rows = [row for row in rows if row[0] is not None]
-        else:
-            [[(counted,)], rows] = self._run([("incrementFalse", increment)],
-                                             [(name, {**bound, "now": now})])
-        found = {key: int(value) for key, value in rows}
-        return int(counted), [found.get(key) for key in keys]
+        name, bound = _keyed("increment_and_get", keys)
+        [[(counted, *values)]] = self._run(
+            [(name, {"key": key, "now": now, "fresh": now + ttl, **bound})])
+        return int(counted), [None if value is None else int(value) for value in values]
 
     def put(self, key: str, value: int, ttl: float) -> None:
         self._run([("put", {"key": key, "value": value, "fresh": self.clock() + ttl})])
