@@ -30,7 +30,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _EBCDIC_START = b"\x4c\x6f\xa7\x94"  # "<?xm" in the EBCDIC code pages
-_DECLARED = re.compile(r"""<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z][\w.\-]*)["']""")
+_DECLARED = re.compile(
+    r"""<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z][\w.\-]*)["']""")
 # Anything that opens a markup declaration: DOCTYPE, ENTITY, ELEMENT, ATTLIST, NOTATION, or a
 # conditional section. Comments and CDATA sections are the only `<!` a request may hold.
 _MARKUP_DECLARATION = re.compile(r"<!(?!--|\[CDATA\[)")

@@ -44,9 +44,9 @@ from telepoints_compat.context import EXTENSION, Compat
 from telepoints_compat.errors import TelepointsError
 from telepoints_compat.soap import decoding, envelope
 from telepoints_compat.soap.contract import TNS
-from telepoints_compat.soap.normalise import normalise
 from telepoints_compat.soap.envelope import SOAP11, MigrationNotice, SoapVersion
 from telepoints_compat.soap.errors import MAX_BODY, EnvelopeError, TooLarge
+from telepoints_compat.soap.normalise import normalise
 from telepoints_compat.soap.operations import CHECK_A_CODE, HANDLERS
 from telepoints_compat.soap.views import contract
 

@@ -24,6 +24,7 @@ from telepoints_compat.errors import TelepointsError
 from telepoints_compat.soap import decoding
 from telepoints_compat.soap.contract import TNS
 from telepoints_compat.soap.errors import EnvelopeError
+
 MAX_DEPTH = 16  # the contract's deepest request is Envelope/Body/operation/field: 4
 MAX_ELEMENTS = 500
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
