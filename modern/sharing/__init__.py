@@ -12,7 +12,7 @@ from flask import Flask
 
 from modern.points.rules import PARIS
 from modern.sharing import api as api
-from modern.sharing import views
+from modern.sharing import calendar_views, views
 
 
 def _paris(moment: dt.datetime) -> dt.datetime:
@@ -21,5 +21,6 @@ def _paris(moment: dt.datetime) -> dt.datetime:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(calendar_views.blueprint)
     app.jinja_env.filters["paris_jour"] = lambda m: _paris(m).strftime("%d/%m/%Y")
     app.jinja_env.filters["paris_moment"] = lambda m: _paris(m).strftime("%d/%m/%Y à %H h %M")

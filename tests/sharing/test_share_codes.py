@@ -15,10 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from modern.db import db
+from modern.settings import Settings
 from modern.sharing import codes
 from modern.sharing.models import ShareCode, ShareLook
-from modern.settings import Settings
 from tests.accounts.support import csrf_from, outbox
+from tests.conftest import empty_database
 from tests.consultation.support import demo_records, import_records, open_account, sign_in
 from wsgi import create_app
 
@@ -103,8 +104,8 @@ def test_revoked_expired_wrong_name_and_unknown_answer_the_same_bytes(
     assert {r.status_code for r in pages.values()} == {404}
     assert len({r.get_data() for r in pages.values()}) == 1
     assert "inconnu, expiré ou révoqué" in pages["revoked"].get_data(as_text=True)
-    apis = {name: third.post("/api/v1/partages/consultation",
-                             json={"code": code, "nom": nom}) for name, (code, nom) in cases.items()}
+    apis = {name: third.post("/api/v1/partages/consultation", json={"code": code, "nom": nom})
+            for name, (code, nom) in cases.items()}
     assert {r.status_code for r in apis.values()} == {404}
     bodies = {r.get_data() for r in apis.values()}
     # The problem document carries the request id: everything else is the same.
@@ -149,7 +150,6 @@ def test_guessing_locks_a_code_after_failures_and_the_rate_limit_holds(
         with app.app_context():
             assert db.session.scalar(select(ShareLook.id)) is None
     finally:
-        from tests.conftest import empty_database
         empty_database(app)
 
 
@@ -166,7 +166,6 @@ def test_the_rate_limit_per_address_applies(
         api = third.post("/api/v1/partages/consultation", json={"code": "A", "nom": "B"})
         assert api.status_code == 429 and "Retry-After" in api.headers
     finally:
-        from tests.conftest import empty_database
         empty_database(app)
 
 
