@@ -15,7 +15,7 @@ from typing import Any
 from modern.consultation.api import operation
 from modern.consultation.holder import Holder
 from modern.db import db
-from modern.errors import NotFound, TooManyRequests
+from modern.errors import NotFound, TooManyRequests, Unavailable
 from modern.sharing import codes, views
 from modern.sharing.hashing import hasher
 from modern.sharing.models import ShareCode, ShareLook
@@ -26,6 +26,7 @@ from modern.sharing.schemas import (
     PartageInSchema,
     PartagesSchema,
 )
+from modern.throttling import StoreUnavailable
 
 
 class ShareRefused(NotFound):
@@ -77,13 +78,15 @@ def create_share(holder: Holder, body: dict[str, Any]) -> dict[str, Any]:
     return {**_share(made.share, []), "code": codes.formatted(made.code)}
 
 
-@operation("/partages/<int:share_id>", "DELETE", summary="Révoquer un code de partage",
+@operation("/partages/<share_id>", "DELETE", summary="Révoquer un code de partage",
            tag="Partage", output=PartagesSchema, errors=(404,),
            description="Le code ne permet plus aucune consultation. Renvoie la liste à jour.",
            path_parameters=({"name": "share_id", "in": "path", "required": True,
                              "schema": {"type": "integer"}},))
-def revoke_share(holder: Holder, share_id: int) -> dict[str, Any]:
-    if codes.revoke(db.session(), holder.account.id, share_id) is None:
+def revoke_share(holder: Holder, share_id: str) -> dict[str, Any]:
+    # Any path segment reaches the view, so that authentication is answered first.
+    number = int(share_id) if share_id.isdigit() and len(share_id) < 10 else 0
+    if codes.revoke(db.session(), holder.account.id, number) is None:
         raise ShareMissing("Ce code de partage n'existe pas ou n'est pas le vôtre.")
     db.session.commit()
     return _listing(holder)
@@ -105,6 +108,10 @@ def consult_share(body: dict[str, Any]) -> Any:
     except codes.Locked as error:
         raise TooManyRequests("Trop d'essais en peu de temps : réessayez plus tard.",
                               retry_after=error.retry_after) from None
+    except StoreUnavailable:
+        db.session.rollback()
+        raise Unavailable("Service momentanément indisponible. Réessayez dans quelques "
+                          "minutes.") from None
     if found is None:
         raise ShareRefused(views.REFUSED)
     return found
