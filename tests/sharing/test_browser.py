@@ -17,8 +17,8 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from modern.db import db
-from modern.sharing.models import ShareCode
 from modern.settings import Settings
+from modern.sharing.models import ShareCode
 from tests.browser import assert_accessible, chromium
 from tests.conftest import empty_database
 from tests.consultation.support import PASSWORD, demo_records, import_records, open_account
