@@ -128,8 +128,14 @@ def revoke(session: Session, account_id: int) -> bool:
 
 
 def feed_of(session: Session, hasher: Hasher, token: str) -> CalendarFeed | None:
+    """The subscription of this token; one found under a previous secret key is re-hashed
+    under the current one (flushed: the caller commits)."""
     if not 20 <= len(token) <= 100:
         return None
-    return session.scalar(select(CalendarFeed).where(
-        CalendarFeed.token_hash.in_(hasher.digests("calendrier", token)),
-        CalendarFeed.revoked_at.is_(None)))
+    digests = hasher.digests("calendrier", token)
+    found = session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash.in_(digests),
+                                                      CalendarFeed.revoked_at.is_(None)))
+    if found is not None and found.token_hash != digests[0]:
+        found.token_hash = digests[0]
+        session.flush()
+    return found

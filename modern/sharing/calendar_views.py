@@ -127,6 +127,7 @@ def feed(token: str) -> BaseResponse | tuple[str, int]:
     licence = session.get(Licence, subscribed.numero) if subscribed is not None else None
     if subscribed is None or licence is None:
         raise NotFound("Cette adresse d'agenda n'existe pas ou a été désactivée.")
+    session.commit()  # a token re-hashed under the current secret key
     record = licence.record()
     day = today_in_paris()
     view = overview.build(record, bilan(record, settings(), day), day,

@@ -185,6 +185,8 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
         throttle.lockout.record_failure(lock_key, channel="partage")
         return None
     throttle.lockout.record_success(lock_key, lock)
+    if index != 0:  # hashed under a previous secret key: re-hashed under the current one
+        share.code_hash, share.name_hash = digests[0], names[0]
     look = ShareLook(share_id=share.id, looked_at=now, purpose=share.purpose,
                      network=network(address), channel=channel)
     session.add(look)

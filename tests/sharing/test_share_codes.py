@@ -235,3 +235,40 @@ def test_openapi_documents_the_share_endpoints(client: FlaskClient) -> None:
     consult = paths["/api/v1/partages/consultation"]["post"]
     assert consult["security"] == []
     assert "201" in paths["/api/v1/partages"]["post"]["responses"]
+
+
+def test_codes_and_calendar_addresses_survive_a_secret_key_rotation(
+        make_settings: Callable[..., Settings], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made under the old key, used under the new one with the old as a fallback: they work
+    and are re-hashed, so that they keep working once the fallback is gone."""
+    from modern.sharing.hashing import Hasher
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    old, new = "o" * 40, "n" * 40
+    app = create_app(make_settings(secret_key=old, rate_limit_per_minute=100_000))
+    app.config["TESTING"] = True
+    try:
+        record = demo_records()["un_point_recent"]
+        import_records(app, [record])
+        client = app.test_client()
+        sign_in(client, open_account(app, record["numeroDossier"], "a@exemple.fr"))
+        code, _ = make_code(client)
+        token = csrf_from(client.get("/tableau-de-bord/calendrier").get_data(as_text=True))
+        page = client.post("/tableau-de-bord/calendrier/abonnement",
+                           data={"csrf_token": token}).get_data(as_text=True)
+        found = re.search(r'<code id="adresse">[^<]*(/calendrier/[^<]+)</code>', page)
+        assert found
+        feed = found.group(1)
+        nom = record["titulaire"]["nom"]
+        for settings in ({"secret_key": new, "secret_key_fallbacks": (old,)},
+                         {"secret_key": new}):
+            rotated = create_app(make_settings(rate_limit_per_minute=100_000, **settings))
+            third = rotated.test_client()
+            assert check(third, code, nom).status_code == 200
+            assert third.get(feed).status_code == 200
+        with rotated.app_context():
+            [share] = db.session.scalars(select(ShareCode)).all()
+            assert share.code_hash == Hasher(new).digest("code", codes.normalise(code))
+    finally:
+        empty_database(app)
