@@ -44,7 +44,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 def _share(share: ShareCode, seen: list[ShareLook]) -> dict[str, Any]:
     return {"id": share.id, "motif": share.purpose, "cree_le": _aware(share.created_at),
             "expire_le": _aware(share.expires_at), "revoque_le": _aware(share.revoked_at),
-            "actif": codes.active(share, codes._now()), "alerte_courriel": share.notify,
+            "actif": codes.active(share, codes.now()), "alerte_courriel": share.notify,
             "consultations": [{"le": _aware(look.looked_at), "motif": look.purpose,
                                "reseau": look.network} for look in seen]}
 

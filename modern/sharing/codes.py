@@ -47,7 +47,7 @@ RATE_SCOPE = "partage"
 _DUMMY = "0" * 64
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -93,10 +93,10 @@ def create(session: Session, hasher: Hasher, *, account_id: int, record: Licence
                              "assurance ou autre.")
     if not MIN_DAYS <= days <= MAX_DAYS:
         raise InvalidRequest(f"Un code de partage vaut de {MIN_DAYS} à {MAX_DAYS} jours.")
-    now = _now()
+    moment = now()
     live = session.scalar(select(func.count()).select_from(ShareCode).where(
         ShareCode.account_id == account_id, ShareCode.revoked_at.is_(None),
-        ShareCode.expires_at > now))
+        ShareCode.expires_at > moment))
     if (live or 0) >= MAX_ACTIVE:
         raise Conflict(f"Vous avez déjà {MAX_ACTIVE} codes de partage en cours : révoquez-en "
                        "un avant d'en créer un autre.")
@@ -105,8 +105,8 @@ def create(session: Session, hasher: Hasher, *, account_id: int, record: Licence
         account_id=account_id, numero=record.numero_dossier,
         code_hash=hasher.digest("code", code),
         name_hash=hasher.digest("nom", f"{code}\x00{fold(record.titulaire.nom)}"),
-        purpose=purpose, notify=notify, created_at=now,
-        expires_at=now + dt.timedelta(days=days))
+        purpose=purpose, notify=notify, created_at=moment,
+        expires_at=moment + dt.timedelta(days=days))
     session.add(share)
     session.flush()
     return Created(share, code)
@@ -132,7 +132,7 @@ def revoke(session: Session, account_id: int, share_id: int) -> ShareCode | None
     if share is None or share.account_id != account_id:
         return None
     if share.revoked_at is None:
-        share.revoked_at = _now()
+        share.revoked_at = now()
         session.flush()
     return share
 
@@ -167,7 +167,7 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     admission = throttle.admit(RATE_SCOPE, address, lock_key)
     if not admission.rate.allowed:
         raise RateLimited(admission.rate.retry_after)
-    now = _now()
+    moment = now()
     share = session.scalar(select(ShareCode).where(ShareCode.code_hash.in_(digests)))
     index = 0
     if share is not None:
@@ -175,7 +175,7 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     names = hasher.digests("nom", f"{typed}\x00{fold(name)}")
     name_ok = hmac.compare_digest(names[index], share.name_hash if share else _DUMMY)
     lock = admission.lock
-    usable = (share is not None and name_ok and active(share, now)
+    usable = (share is not None and name_ok and active(share, moment)
               and not (lock is not None and lock.locked))
     record = None
     if usable and share is not None:
@@ -187,12 +187,8 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     throttle.lockout.record_success(lock_key, lock)
     if index != 0:  # hashed under a previous secret key: re-hashed under the current one
         share.code_hash, share.name_hash = digests[0], names[0]
-    look = ShareLook(share_id=share.id, looked_at=now, purpose=share.purpose,
+    look = ShareLook(share_id=share.id, looked_at=moment, purpose=share.purpose,
                      network=network(address), channel=channel)
     session.add(look)
     session.flush()
     return Consulted(share, record, look)
-
-
-def formatted_when(moment: dt.datetime) -> str:
-    return moment.strftime("%H h %M")

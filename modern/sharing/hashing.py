@@ -33,13 +33,6 @@ class Hasher:
     def digest(self, purpose: str, value: str) -> str:
         return self.digests(purpose, value)[0]
 
-    def key_index(self, purpose: str, value: str, stored: str) -> int | None:
-        """Which key made `stored`, or None."""
-        for index, candidate in enumerate(self.digests(purpose, value)):
-            if hmac.compare_digest(candidate, stored):
-                return index
-        return None
-
 
 def hasher() -> Hasher:
     """Built for the app's current secrets."""

@@ -14,7 +14,7 @@ from modern.accounts.models import Account
 from modern.alerts import services as alerts
 from modern.alerts.models import EMAIL
 from modern.points.rules import PARIS, french_date
-from modern.sharing.codes import PURPOSES, formatted_when
+from modern.sharing.codes import PURPOSES
 from modern.sharing.models import ShareCode, ShareLook
 
 
@@ -39,7 +39,7 @@ def tell(session: Session, messenger: Messenger, share: ShareCode, look: ShareLo
         subject="Mes points permis : votre code de partage a été utilisé",
         body=(f"Bonjour,\n\nLe code de partage que vous avez créé pour le motif « "
               f"{PURPOSES[share.purpose]} » a été utilisé le {french_date(moment.date())} à "
-              f"{formatted_when(moment)} depuis le réseau {look.network}.\n\nLa personne a vu "
+              f"{moment:%H h %M} depuis le réseau {look.network}.\n\nLa personne a vu "
               "l'état de votre permis et vos catégories, jamais votre solde de points.\n\n"
               "Si vous ne reconnaissez pas cette consultation, révoquez le code :\n"
               f"{dashboard}\n\n-- \nMes points permis. Ce message est envoyé automatiquement : "

@@ -93,7 +93,7 @@ def _page(form: ShareForm | None = None, created: codes.Created | None = None,
     return render_template(
         "partages/partages.html", form=form or ShareForm(formdata=None), created=created,
         shares=shares, looks=codes.looks(session, [s.id for s in shares]),
-        now=codes._now(), active=codes.active, formatted=codes.formatted,
+        now=codes.now(), active=codes.active, formatted=codes.formatted,
         purposes=codes.PURPOSES, action=ActionForm(), problem=problem,
         notice_address=notices.address_of(session, holder.account.id)), status
 
