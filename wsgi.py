@@ -28,6 +28,7 @@ from modern import (
     messaging,
     metrics,
     security_headers,
+    sharing,
     throttling,
 )
 from modern.db import db, engine_options
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
     consultation.init_app(app)
     alerts.init_app(app)
+    # Share codes for third parties and the forecast as a calendar.
+    sharing.init_app(app)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 
