@@ -25,6 +25,7 @@ from telepoints_compat.context import compat
 from tests.faults.population import TEMPLATE, write_registry
 from tests.faults.servers import Gunicorn, service_env
 from tests.interop.scenario import Case
+from tests.interop.toolchains import Builds
 from tests.migrations.conftest import sample
 from wsgi import create_app
 
@@ -97,3 +98,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield Service(gunicorn.url, cases)
     finally:
         gunicorn.stop()
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    return Builds(tmp_path_factory.mktemp("builds"))

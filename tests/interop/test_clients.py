@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.interop.conftest import Service
-from tests.interop.toolchains import CLIENTS, PYTHON, has_module, program, run_scenario
+from tests.interop.toolchains import (
+    CLIENTS,
+    PYTHON,
+    Builds,
+    build,
+    has_module,
+    missing,
+    program,
+    run_scenario,
+)
 
 
 @pytest.mark.parametrize("version", ["1.1", "1.2"])
@@ -28,3 +39,30 @@ def test_php_soapclient(service: Service, version: str, compression: str | None)
     option = [f"--compression={compression}"] if compression else []
     run_scenario([php, str(CLIENTS / "php_client.php"), *option], service.case(), service.wsdl,
                  version)
+
+
+
+JAXWS = "default-jdk-headless jaxws"
+JAXWS_RUNTIME = Path("/usr/share/java/jaxws-rt.jar")  # Debian's jaxws; its manifest lists the rest
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_jaxws_wsimport(service: Service, builds: Builds, version: str) -> None:
+    wsimport, javac, java = (program(name, JAXWS) for name in ("wsimport", "javac", "java"))
+    if not JAXWS_RUNTIME.exists():
+        missing(f"the JAX-WS runtime {JAXWS_RUNTIME}", "jaxws")
+
+    def make(folder: Path) -> list[str]:
+        classes, sources = folder / "classes", folder / "src"
+        classes.mkdir()
+        sources.mkdir()
+        # The SOAP 1.2 port is a wsimport extension: without -extension it is left out.
+        build([wsimport, *(["-extension"] if version == "1.2" else []), "-quiet", "-keep",
+               "-s", str(sources), "-d", str(classes), "-p", "interop.generated", service.wsdl],
+              folder, "wsimport")
+        path = f"{classes}:{JAXWS_RUNTIME}"
+        build([javac, "-cp", path, "-d", str(classes), str(CLIENTS / "JaxwsClient.java")],
+              folder, "javac")
+        return [java, "-cp", path, "JaxwsClient"]
+
+    run_scenario(builds.get(f"jaxws-{version}", make), service.case(), service.wsdl, version)

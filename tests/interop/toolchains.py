@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,22 @@ def build(command: list[str], cwd: Path, what: str) -> None:
     if result.returncode != 0:
         pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}\n"
                     f"{result.stderr[-3000:]}")
+
+
+class Builds:
+    """Client programs built once per session: `get(key, make)` calls `make` with a new
+    folder the first time and gives its result (the command that runs the program) after."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done: dict[str, list[str]] = {}
+
+    def get(self, key: str, make: Callable[[Path], list[str]]) -> list[str]:
+        if key not in self.done:
+            folder = self.root / key
+            folder.mkdir()
+            self.done[key] = make(folder)
+        return self.done[key]
 
 
 def run_scenario(command: list[str], case: Case, wsdl: str, version: str,
