@@ -66,3 +66,17 @@ def test_jaxws_wsimport(service: Service, builds: Builds, version: str) -> None:
         return [java, "-cp", path, "JaxwsClient"]
 
     run_scenario(builds.get(f"jaxws-{version}", make), service.case(), service.wsdl, version)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_mono_wsdl(service: Service, builds: Builds, version: str) -> None:
+    wsdl, mcs, mono = (program(name, "mono-devel") for name in ("wsdl", "mcs", "mono"))
+
+    def make(folder: Path) -> list[str]:
+        protocol = ["/protocol:SOAP12"] if version == "1.2" else []
+        build([wsdl, "/nologo", *protocol, "/out:Proxy.cs", service.wsdl], folder, "wsdl")
+        build([mcs, "-nologo", "-r:System.Web.Services", "-r:System.Xml", "-out:client.exe",
+               str(CLIENTS / "MonoClient.cs"), "Proxy.cs"], folder, "mcs")
+        return [mono, str(folder / "client.exe")]
+
+    run_scenario(builds.get(f"mono-{version}", make), service.case(), service.wsdl, version)
