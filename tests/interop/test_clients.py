@@ -80,3 +80,25 @@ def test_mono_wsdl(service: Service, builds: Builds, version: str) -> None:
         return [mono, str(folder / "client.exe")]
 
     run_scenario(builds.get(f"mono-{version}", make), service.case(), service.wsdl, version)
+
+
+
+def test_perl_soap_lite(service: Service) -> None:
+    perl = program("perl", "perl")
+    has_module([perl, "-MSOAP::Lite", "-MJSON::PP", "-e1"], "libsoap-lite-perl", "SOAP::Lite")
+    run_scenario([perl, str(CLIENTS / "soap_lite_client.pl")], service.case(), service.wsdl,
+                 "1.1")
+
+
+def test_perl_soap_wsdl(service: Service, builds: Builds) -> None:
+    perl = program("perl", "perl")
+    wsdl2perl = program("wsdl2perl", "libsoap-wsdl-perl")
+    has_module([perl, "-MSOAP::WSDL", "-MJSON::PP", "-e1"], "libsoap-wsdl-perl", "SOAP::WSDL")
+
+    def make(folder: Path) -> list[str]:
+        build([wsdl2perl, "-b", "lib", f"-mi={CLIENTS / 'soap_wsdl_typemap.pl'}", service.wsdl],
+              folder, "wsdl2perl")
+        return [perl, f"-I{folder / 'lib'}", f"-I{CLIENTS / 'perl'}",
+                str(CLIENTS / "soap_wsdl_client.pl")]
+
+    run_scenario(builds.get("soap-wsdl", make), service.case(), service.wsdl, "1.1")
