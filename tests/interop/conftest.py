@@ -29,7 +29,7 @@ from tests.interop.toolchains import Builds
 from tests.migrations.conftest import sample
 from wsgi import create_app
 
-CASES = 40  # more than the client runs of one session
+CASES = 24  # more than the client runs of one session (17)
 
 
 @dataclass

@@ -44,11 +44,12 @@ def has_module(command: list[str], packages: str, what: str) -> None:
         missing(what, packages)
 
 
-def build(command: list[str], cwd: Path, what: str) -> None:
+def build(command: list[str], cwd: Path, what: str,
+          env: dict[str, str] | None = None) -> None:
     """One step of a toolchain (wsimport, javac, wsdl, mcs, wsdl2perl); its output when it
     fails."""
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
-                            timeout=300)
+                            timeout=300, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}\n"
                     f"{result.stderr[-3000:]}")
