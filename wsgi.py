@@ -24,6 +24,7 @@ from modern import (
     dsfr,
     errors,
     health,
+    legal,
     logs,
     messaging,
     metrics,
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     alerts.init_app(app)
     # Share codes for third parties and the forecast as a calendar.
     sharing.init_app(app)
+    # The footer's pages: mentions légales, données personnelles, accessibility, terms, help.
+    legal.init_app(app)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 

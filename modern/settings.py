@@ -128,6 +128,15 @@ class Settings:
     retention_expired_code_days: int = 30  # confidential codes past their expiry
     retention_after_closing_days: int = 30  # codes and contacts of the closed legacy service
 
+    # Who answers for the service, printed on the legal pages (mentions légales, données
+    # personnelles): the controller of the processing (RGPD art. 4(7)), how to reach it and
+    # its data protection officer, and who hosts the service.
+    legal_controller: str = ("Ministère de l'Intérieur, délégation à la sécurité routière, "
+                             "place Beauvau, 75800 Paris Cedex 08")
+    legal_contact_email: str = "contact-points@interieur.gouv.fr"
+    legal_dpo_email: str = "dpd@interieur.gouv.fr"
+    legal_host: str = "Hébergement de l'État, ministère de l'Intérieur"
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -214,6 +223,10 @@ class Settings:
                                                "on") == "on",
             secret_key_fallbacks=reader.secrets("SECRET_KEY_FALLBACKS"),
             metrics_token=reader.text("METRICS_TOKEN", "", check=_check_metrics_token),
+            legal_controller=reader.text("LEGAL_CONTROLLER", cls.legal_controller),
+            legal_contact_email=reader.text("LEGAL_CONTACT_EMAIL", cls.legal_contact_email),
+            legal_dpo_email=reader.text("LEGAL_DPO_EMAIL", cls.legal_dpo_email),
+            legal_host=reader.text("LEGAL_HOST", cls.legal_host),
             **_retention(reader),
             **_franceconnect(reader, environment),
         )
