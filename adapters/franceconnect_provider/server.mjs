@@ -355,10 +355,13 @@ process.on('SIGHUP', () => {
   }
 });
 
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => {
-    emit({ event: 'stopped' });
-    server.closeAllConnections();
-    server.close(() => process.exit(0));
-  });
+function stop() {
+  emit({ event: 'stopped' });
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
 }
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, stop);
+// Never outlive the program that started it (a test run or `flask franceconnect
+// serve-local` killed outright): an orphan is adopted by another parent.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) stop(); }, 1000).unref();

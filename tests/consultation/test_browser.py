@@ -80,8 +80,8 @@ def identity(record: dict[str, Any]) -> DemoIdentity:
 def live(make_settings: Callable[..., Settings], tmp_path: Path,
          monkeypatch: pytest.MonkeyPatch,
          franceconnect_process: ProviderProcess) -> Iterator[Live]:
-    """The service and the local FranceConnect on loopback; the demo licences imported, an
-    account (e-mail and password) for each situation."""
+    """The service and FranceConnect (oidc-provider) on loopback; the demo licences
+    imported, an account (e-mail and password) for each situation."""
     records = demo_records()
     holder: dict[str, Flask] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
