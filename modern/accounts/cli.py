@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from adapters.franceconnect import MINIMAL_SCOPES
 from adapters.franceconnect_provider import (
     API,
     DISCOVERY_SUFFIX,
@@ -47,9 +48,12 @@ def local_provider_config(settings: Settings, secret_key: str, instance: Path,
         raise click.ClickException(
             f"FRANCECONNECT_DISCOVERY_URL must be http://127.0.0.1:PORT{API}{DISCOVERY_SUFFIX}"
             " to run the local provider")
+    # Approved, as FranceConnect approves a service, for the scopes it needs only: asking
+    # more (FRANCECONNECT_SCOPES) is refused with `invalid_scope`, as it would be there.
     client = Registration(client_id=config.client_id, client_secret=config.client_secret,
                           redirect_uris=(config.redirect_uri,),
-                          post_logout_redirect_uris=(config.post_logout_redirect_uri,))
+                          post_logout_redirect_uris=(config.post_logout_redirect_uri,),
+                          scope=" ".join(MINIMAL_SCOPES))
     return ProviderConfig(
         host=url.hostname, port=url.port,
         issuer=config.discovery_url.removesuffix(DISCOVERY_SUFFIX),

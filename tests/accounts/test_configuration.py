@@ -93,6 +93,7 @@ def test_the_local_provider_is_built_from_the_settings(app: Flask, tmp_path: Pat
     [client] = config.clients
     assert client.client_secret == local_client_secret("k" * 40)
     assert client.redirect_uris == ("http://127.0.0.1:8000/compte/franceconnect/retour",)
+    assert client.scope == "openid given_name family_name birthdate"
     assert len(config.identities) == 4
     assert (tmp_path / "franceconnect-provider-keys.json").stat().st_mode & 0o077 == 0
     with app.app_context():  # the same keys after a restart
