@@ -244,7 +244,7 @@ yes.value = 'yes'; form.appendChild(yes); form.submit();</script>`);
       `franceconnect ${name}: ${error.error ?? error.name} ${error.error_description ?? error.message}\n`,
     ));
   }
-  return { provider, identities, omitAcr };
+  return { provider, handle: provider.callback(), identities, omitAcr };
 }
 
 // -- the interaction: the identity chooser ----------------------------------------------------
@@ -313,7 +313,7 @@ const server = http.createServer(async (req, res) => {
     } else if (path === API || path.startsWith(`${API}/`)) {
       req.originalUrl = req.url;
       req.url = req.url.slice(API.length) || '/';
-      await current.provider.callback()(req, res);
+      await current.handle(req, res);
     } else {
       res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(page('Page introuvable', `<p>Découverte : <code>${escape(current.provider.issuer)}`
