@@ -20,8 +20,8 @@ import telepoints_compat.retention
 from modern import (
     accounts,
     alerts,
+    assets,
     consultation,
-    dsfr,
     errors,
     health,
     legal,
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
-    dsfr.init_app(app)
+    assets.init_app(app)
     app.register_blueprint(health.blueprint)
     app.extensions["seal_keys"] = KeyRing(
         Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),

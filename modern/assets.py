@@ -1,17 +1,19 @@
-"""The State design system (DSFR), from its npm package, as pages need it: only the files they
-use, under a name that changes with their content, compressed once, cached for a year.
+"""The front-end files pages load, from their npm packages: the State design system (DSFR)
+for every page, Swagger UI for the API reference. Only the files pages use, under a name that
+changes with their content, compressed once, cached for a year.
 
-The package's `dist/` holds 86 MB; a page needs its style sheet, its script, the fonts and
-icons those refer to, and the rules of the few icons our templates name (the icon sheet has
-1,500 of them, 355 KB). `bundle()` copies those into `build/dsfr/<digest>/`, where the digest
-is taken over the files' content (a new DSFR version or a new icon in a template gives a new
-address, so browsers may keep a file for a year: `Cache-Control: immutable`), and writes a
-gzip and a brotli copy of each text file beside it. WhiteNoise serves them, choosing the
-copy the browser accepts. The bundle is made by `bin/setup` and again by the first worker
-that finds it stale; a worker that finds it ready only reads the sheets to take the digest.
+The DSFR package's `dist/` holds 86 MB; a page needs its style sheet, its script, the fonts
+and icons those refer to, and the rules of the few icons our templates name (the icon sheet
+has 1,500 of them, 355 KB). `bundle()` copies those, and Swagger UI's script and sheet, into
+`build/assets/<digest>/`, where the digest is taken over the files' content (a new version or
+a new icon in a template gives a new address, so browsers may keep a file for a year:
+`Cache-Control: immutable`), and writes a gzip and a brotli copy of each text file beside it.
+WhiteNoise serves them, choosing the copy the browser accepts. The bundle is made by
+`bin/setup` and again by the first worker that finds it stale; a worker that finds it ready
+only reads the files to take the digest.
 
-Without the npm package (npm not run) the pages still work, unstyled, and a warning says how
-to install it.
+Without the npm packages (npm not run) the pages still work, unstyled, and a warning says how
+to install them.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from whitenoise import WhiteNoise
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
-BUILD = ROOT / "build" / "dsfr"
-PREFIX = "/dsfr/"
+SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
+SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
+BUILD = ROOT / "build" / "assets"
+PREFIX = "/assets/"
 # Where pages and their code name icons: every package's templates and Python.
 SOURCES = tuple(ROOT / package for package in ("modern", "telepoints_compat", "migrations"))
 ENTRY_FILES = ("dsfr.min.css", "dsfr.module.min.js", "favicon/favicon.svg",
@@ -43,7 +47,7 @@ COMPRESSED = frozenset({".css", ".js", ".svg", ".ico", ".json", ".webmanifest"})
 _ICON_CLASS = re.compile(r"\bfr-(?:icon|fi)-[a-z0-9-]+")
 _BRACES = re.compile(r"[{}]")
 _URL = re.compile(rb"url\(\s*[\"']?(?!data:)([^\"')?#]+)")
-EXTENSION = "dsfr.digest"
+EXTENSION = "assets.digest"
 log = logging.getLogger(__name__)
 
 
@@ -88,9 +92,12 @@ def subset_icons(css: str, icons: frozenset[str]) -> str:
 
 
 def _files(dist: Path, icons: frozenset[str]) -> dict[str, bytes]:
-    """The bundle's files by their path in it: the entry files, the icon rules in use (their
-    `../../icons/` made `icons/`, the bundle being flat), and every file those sheets refer to."""
+    """The bundle's files by their path in it: the DSFR's entry files, the icon rules in use
+    (their `../../icons/` made `icons/`, the bundle being flat), every file those sheets refer
+    to, and Swagger UI's under `swagger-ui/`."""
     files = {name: (dist / name).read_bytes() for name in ENTRY_FILES}
+    files.update({f"swagger-ui/{name}": (SWAGGER_UI / name).read_bytes()
+                  for name in SWAGGER_FILES if (SWAGGER_UI / name).is_file()})
     sheet = subset_icons((dist / ICON_SHEET).read_text(encoding="utf-8"), icons)
     files["icons.min.css"] = sheet.replace("../../icons/", "icons/").encode()
     for sheet_name in ("dsfr.min.css", "icons.min.css"):
@@ -156,16 +163,16 @@ def init_app(app: Flask) -> None:
     if not DIST.is_dir():
         log.warning("DSFR assets missing: run `npm install --ignore-scripts` in the project "
                     "folder")
-        app.jinja_env.globals["dsfr_asset"] = lambda filename: asset_url(app, filename)
+        app.jinja_env.globals["asset"] = lambda filename: asset_url(app, filename)
         return
     digest = current_bundle()
     app.extensions[EXTENSION] = digest
-    app.jinja_env.globals["dsfr_asset"] = lambda filename: asset_url(app, filename)
+    app.jinja_env.globals["asset"] = lambda filename: asset_url(app, filename)
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
         app.wsgi_app, root=BUILD / digest, prefix=f"{PREFIX}{digest}/",
         max_age=365 * 24 * 3600, immutable_file_test=lambda path, url: True,
         add_headers_function=_headers, autorefresh=False)
 
 
-if __name__ == "__main__":  # bin/setup: `python -m modern.dsfr`
-    print(f"DSFR bundle {bundle()} in {BUILD}")
+if __name__ == "__main__":  # bin/setup: `python -m modern.assets`
+    print(f"Front-end bundle {bundle()} in {BUILD}")

@@ -12,15 +12,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from modern import dsfr
+from modern import assets
 
-pytestmark = pytest.mark.skipif(not dsfr.DIST.is_dir(),
+pytestmark = pytest.mark.skipif(not assets.DIST.is_dir(),
                                 reason="the DSFR npm package is not installed (bin/setup)")
 
 
 def _assets(client: FlaskClient) -> list[str]:
     page = client.get("/").get_data(as_text=True)
-    return re.findall(r'(?:href|src)="(/dsfr/[^"]+)"', page)
+    return re.findall(r'(?:href|src)="(/assets/[^"]+)"', page)
 
 
 def test_every_asset_a_page_names_is_served_compressed_and_immutable(
@@ -56,22 +56,22 @@ def test_only_the_icons_the_templates_name_are_shipped(client: FlaskClient) -> N
     sheet = next(url for url in _assets(client) if url.endswith("icons.min.css"))
     css = client.get(sheet).get_data(as_text=True)
     shipped = set(re.findall(r"\.(fr-icon-[a-z0-9-]+)", css))
-    named = {name for name in dsfr.icons_named() if name.startswith("fr-icon-")}
+    named = {name for name in assets.icons_named() if name.startswith("fr-icon-")}
     assert shipped == named
     assert len(css) < 20_000  # the whole sheet is 355 KB
 
 
 def test_a_new_icon_in_a_template_gives_a_new_address(tmp_path: Path) -> None:
-    before = dsfr.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line"}))
-    after = dsfr.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line",
+    before = assets.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line"}))
+    after = assets.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line",
                                                          "fr-icon-mail-line"}))
     assert before != after
     assert (tmp_path / after / "icons.min.css").read_text().count("fr-icon-mail-line") >= 1
     assert not (tmp_path / before).exists()  # the earlier bundle is gone
-    assert dsfr.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line",
+    assert assets.bundle(build=tmp_path, icons=frozenset({"fr-icon-download-line",
                                                         "fr-icon-mail-line"})) == after
 
 
 def test_an_unknown_asset_is_a_404(app: Flask, client: FlaskClient) -> None:
-    assert client.get(dsfr.asset_url(app, "../../pyproject.toml")).status_code == 404
-    assert client.get("/dsfr/0000000000000000/dsfr.min.css").status_code == 404
+    assert client.get(assets.asset_url(app, "../../pyproject.toml")).status_code == 404
+    assert client.get("/assets/0000000000000000/dsfr.min.css").status_code == 404
