@@ -76,3 +76,24 @@ def test_controller_and_contacts_come_from_the_settings(
     finally:
         empty_database(application)
 
+
+
+@pytest.mark.parametrize(("method", "path", "status", "words"), [
+    ("get", "/nexiste-pas", 404, "L&#39;adresse demandée n&#39;existe pas"),
+    ("delete", "/aide", 405, "n&#39;accepte pas ce type de demande"),
+])
+def test_http_errors_are_in_french(client: FlaskClient, method: str, path: str, status: int,
+                                   words: str) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert words in html
+    assert "The requested URL" not in html and "not allowed" not in html
+
+
+def test_api_problem_titles_are_in_french(client: FlaskClient) -> None:
+    for path, title in (("/api/v1/nexiste-pas", "Page introuvable"),
+                        ("/api/v1/permis", "Connexion nécessaire")):
+        body = client.get(path).get_json()
+        assert body["title"] == title, (path, body)
+        assert body["detail"] and body["detail"][0].isupper()
