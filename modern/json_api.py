@@ -15,8 +15,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 
+from modern import validation_messages
 from modern.errors import DomainError, InvalidRequest, problem, title_for
 
+validation_messages.install()  # marshmallow's messages in French, before any schema is used
 _RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
