@@ -27,3 +27,14 @@ def child_exit(_server: object, worker: object) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def worker_int(worker: object) -> None:
+    """SIGINT (Ctrl-C) or SIGQUIT: gunicorn's quick shutdown. A threaded worker would otherwise
+    wait for its request threads, one of them held by a browser's kept-alive connection, until
+    `graceful_timeout`, and then be killed. A quick shutdown exits at once (SIGTERM, what
+    service managers send, still lets requests in progress finish)."""
+    import logging
+
+    logging.shutdown()
+    os._exit(0)

@@ -38,7 +38,7 @@ def _seed_with_contacts(seed: click.Command) -> click.Command:
         db.session.commit()
         click.echo(f"Demo: contact details for {added} files.")
         if numeros:
-            click.echo(f"Issue a confidential code with: flask --app wsgi codes issue "
+            click.echo("Issue a confidential code with: .venv/bin/flask --app wsgi codes issue "
                        f"{numeros[0]}")
 
     return click.Command(seed.name, params=list(seed.params), help=seed.help,

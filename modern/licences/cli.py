@@ -73,6 +73,11 @@ def import_command(path: Path, batch_size: int) -> None:
             click.echo(line)
 
 
+# The registry extract that comes with the contracts (beside the project), if it is there.
+SAMPLE_REGISTRY = (Path(__file__).resolve().parents[3] / "shared" / "contracts" / "samples"
+                   / "registry-extract.jsonl")
+
+
 @demo.command("seed")
 @click.option("--count", default=400, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--seed", default=2007, show_default=True)
@@ -92,3 +97,10 @@ def seed_command(count: int, seed: int, as_of: dt.datetime | None) -> None:
 
     summary = import_extract(db.session(), io.BytesIO(lines.encode()), reject)
     click.echo(f"Demo: {summary.inserted} licences.")
+    if SAMPLE_REGISTRY.is_file():
+        # The licences of the sample legacy export's files, so that an account migrated from
+        # that export (the cutover demo) finds its record and its code works.
+        with SAMPLE_REGISTRY.open("rb") as stream:
+            sample = import_extract(db.session(), stream, reject)
+        click.echo(f"Demo: {sample.inserted} licences of the contracts' sample extract "
+                   "(the files of the sample legacy export).")
