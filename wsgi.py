@@ -24,6 +24,7 @@ from modern import (
     consultation,
     errors,
     health,
+    i18n,
     legal,
     logs,
     messaging,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
     assets.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(health.blueprint)
     app.extensions["seal_keys"] = KeyRing(
         Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),

@@ -11,10 +11,12 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from modern.db import DRIVER_UNAVAILABLE, database_unavailable
+from modern.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -68,27 +70,29 @@ class Unavailable(DomainError):
 
 # The HTTP errors werkzeug raises, in the words shown to people (its own are English).
 HTTP_TITLES = {
-    400: ("Demande incorrecte", "La demande n'a pas pu être comprise."),
-    401: ("Connexion nécessaire", "Connectez-vous pour accéder à cette page."),
-    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
-    404: ("Page introuvable", "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou "
-          "repartez de l'accueil."),
-    405: ("Méthode non autorisée", "Cette adresse n'accepte pas ce type de demande."),
-    406: ("Format non disponible", "Cette adresse ne peut pas répondre dans le format demandé."),
-    408: ("Délai dépassé", "La demande a mis trop de temps à arriver. Réessayez."),
-    409: ("Conflit", "La demande est en conflit avec l'état actuel de la ressource."),
-    410: ("Page supprimée", "Cette page n'existe plus."),
-    411: ("Longueur manquante", "La demande doit indiquer la taille de son contenu."),
-    413: ("Envoi trop volumineux", "Le contenu envoyé dépasse la taille acceptée."),
-    414: ("Adresse trop longue", "L'adresse demandée est trop longue."),
-    415: ("Format non pris en charge", "Le format du contenu envoyé n'est pas accepté."),
-    422: ("Demande non traitable", "Le contenu envoyé ne peut pas être traité."),
-    429: ("Trop de demandes", "Trop de demandes en peu de temps. Réessayez dans quelques "
-          "instants."),
-    500: ("Erreur du service", "Une erreur inattendue est survenue. Réessayez plus tard."),
-    501: ("Non disponible", "Cette fonction n'est pas disponible."),
-    503: ("Service indisponible", "Le service est momentanément indisponible. Réessayez dans "
-          "quelques minutes."),
+    400: (N_("Demande incorrecte"), N_("La demande n'a pas pu être comprise.")),
+    401: (N_("Connexion nécessaire"), N_("Connectez-vous pour accéder à cette page.")),
+    403: (N_("Accès refusé"), N_("Vous n'avez pas accès à cette page.")),
+    404: (N_("Page introuvable"), N_("L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou "
+          "repartez de l'accueil.")),
+    405: (N_("Méthode non autorisée"), N_("Cette adresse n'accepte pas ce type de demande.")),
+    406: (N_("Format non disponible"),
+          N_("Cette adresse ne peut pas répondre dans le format demandé.")),
+    408: (N_("Délai dépassé"), N_("La demande a mis trop de temps à arriver. Réessayez.")),
+    409: (N_("Conflit"), N_("La demande est en conflit avec l'état actuel de la ressource.")),
+    410: (N_("Page supprimée"), N_("Cette page n'existe plus.")),
+    411: (N_("Longueur manquante"), N_("La demande doit indiquer la taille de son contenu.")),
+    413: (N_("Envoi trop volumineux"), N_("Le contenu envoyé dépasse la taille acceptée.")),
+    414: (N_("Adresse trop longue"), N_("L'adresse demandée est trop longue.")),
+    415: (N_("Format non pris en charge"), N_("Le format du contenu envoyé n'est pas accepté.")),
+    422: (N_("Demande non traitable"), N_("Le contenu envoyé ne peut pas être traité.")),
+    429: (N_("Trop de demandes"), N_("Trop de demandes en peu de temps. Réessayez dans quelques "
+          "instants.")),
+    500: (N_("Erreur du service"),
+          N_("Une erreur inattendue est survenue. Réessayez plus tard.")),
+    501: (N_("Non disponible"), N_("Cette fonction n'est pas disponible.")),
+    503: (N_("Service indisponible"),
+          N_("Le service est momentanément indisponible. Réessayez dans quelques minutes.")),
 }
 
 
@@ -127,7 +131,9 @@ def problem(status: int, title: str, code: str, detail: str, **extra: Any) -> Re
 def _render(status: int, title: str, code: str, detail: str) -> Response | tuple[str, int]:
     if wants_json():
         return problem(status, title, code, detail)
-    return render_template("error.html", status=status, title=title, detail=detail,
+    # Translated here, not in the template: `_()` there marks its result safe, and a detail
+    # may quote what the request held.
+    return render_template("error.html", status=status, title=title, detail=gettext(detail),
                            request_id=g.get("request_id")), status
 
 

@@ -10,49 +10,76 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from modern.i18n import N_
 from modern.retention import CLEARED, Rule
 from modern.settings import RETENTION, Settings
 
-# kind of data → (what it is, from when its period runs)
+# kind of data → (what it is, from when its period runs), translated when the page renders
 WORDS: dict[str, tuple[str, str]] = {
-    "web_session.expired": ("Sessions de connexion (identifiant de session, date de dernière "
-                            "activité)", "la fin de la session"),
-    "account.pending": ("Inscriptions dont l'adresse électronique n'a jamais été confirmée",
-                        "l'inscription"),
-    "used_token.expired": ("Liens à usage unique déjà utilisés (confirmation, "
-                           "réinitialisation)", "leur expiration"),
-    "throttle_counter.expired": ("Compteurs de tentatives (limitation des essais, adresse "
-                                 "réseau)", "leur expiration"),
-    "alert_change.sent": ("Changements de solde ou de statut déjà signalés par une alerte",
-                          "l'envoi de l'alerte"),
-    "outbox_message": ("Messages envoyés (courriels, SMS, courriers)", "leur envoi"),
-    "share_look.ended": ("Consultations d'un code de partage par un tiers (date, motif, "
-                         "réseau)", "la fin de validité du code"),
-    "share_code.ended": ("Codes de partage", "leur fin de validité"),
-    "calendar_feed.stopped": ("Adresses d'abonnement au calendrier arrêtées", "leur arrêt"),
-    "confidential_code.expired": ("Codes confidentiels Télépoints expirés (empreinte "
-                                  "seulement)", "leur expiration"),
-    "confidential_code.retired": ("Codes confidentiels Télépoints après la fermeture de "
-                                  "l'ancien service", "la fermeture"),
-    "holder_contact": ("Numéro de mobile et adresse postale repris de Télépoints",
-                       "la fermeture de l'ancien service"),
-    "migration_job.ended": ("Fichiers de reprise des comptes Télépoints (lignes importées)",
-                            "la fin de la reprise"),
-    "migration_entry": ("Résultats ligne à ligne de la reprise des comptes",
-                        "la fin de la reprise"),
-    "migrated_account.legacy_copy": ("Copie des données Télépoints d'un compte repris "
-                                     "(pour pouvoir annuler la reprise)", "la reprise"),
-    "migration_legacy_traffic": ("Statistiques quotidiennes d'usage de l'ancien service",
-                                 "le jour compté"),
-    "admin_audit": ("Journal des actions des agents", "l'action"),
+    "web_session.expired": (
+        N_("Sessions de connexion (identifiant de session, date de dernière activité)"),
+        N_("la fin de la session")),
+    "account.pending": (
+        N_("Inscriptions dont l'adresse électronique n'a jamais été confirmée"),
+        N_("l'inscription")),
+    "used_token.expired": (
+        N_("Liens à usage unique déjà utilisés (confirmation, réinitialisation)"),
+        N_("leur expiration")),
+    "throttle_counter.expired": (
+        N_("Compteurs de tentatives (limitation des essais, adresse réseau)"),
+        N_("leur expiration")),
+    "alert_change.sent": (
+        N_("Changements de solde ou de statut déjà signalés par une alerte"),
+        N_("l'envoi de l'alerte")),
+    "outbox_message": (
+        N_("Messages envoyés (courriels, SMS, courriers)"),
+        N_("leur envoi")),
+    "share_look.ended": (
+        N_("Consultations d'un code de partage par un tiers (date, motif, réseau)"),
+        N_("la fin de validité du code")),
+    "share_code.ended": (
+        N_("Codes de partage"),
+        N_("leur fin de validité")),
+    "calendar_feed.stopped": (
+        N_("Adresses d'abonnement au calendrier arrêtées"),
+        N_("leur arrêt")),
+    "confidential_code.expired": (
+        N_("Codes confidentiels Télépoints expirés (empreinte seulement)"),
+        N_("leur expiration")),
+    "confidential_code.retired": (
+        N_("Codes confidentiels Télépoints après la fermeture de l'ancien service"),
+        N_("la fermeture")),
+    "holder_contact": (
+        N_("Numéro de mobile et adresse postale repris de Télépoints"),
+        N_("la fermeture de l'ancien service")),
+    "migration_job.ended": (
+        N_("Fichiers de reprise des comptes Télépoints (lignes importées)"),
+        N_("la fin de la reprise")),
+    "migration_entry": (
+        N_("Résultats ligne à ligne de la reprise des comptes"),
+        N_("la fin de la reprise")),
+    "migrated_account.legacy_copy": (
+        N_("Copie des données Télépoints d'un compte repris (pour pouvoir annuler la "
+           "reprise)"),
+        N_("la reprise")),
+    "migration_legacy_traffic": (
+        N_("Statistiques quotidiennes d'usage de l'ancien service"),
+        N_("le jour compté")),
+    "admin_audit": (
+        N_("Journal des actions des agents"),
+        N_("l'action")),
 }
 
 
 @dataclass(frozen=True)
 class Retention:
+    """One line of the table, its words still to translate: the data, from when its period
+    runs, the period in days (0: as soon as it starts), and what happens then."""
+
     data: str
-    period: str  # in words
-    action: str  # "supprimées" or "effacées" (the row kept without the personal data)
+    start: str
+    days: int
+    action: str
 
 
 def _period_days(rule: Rule, settings: Settings) -> int | None:
@@ -66,11 +93,6 @@ def retention_table(rules: Sequence[Rule], settings: Settings) -> list[Retention
     rows = []
     for rule in rules:
         data, start = WORDS[rule.kind]
-        days = _period_days(rule, settings)
-        if not days:
-            period = f"dès {start}"
-        else:
-            period = f"{days} jour{'s' if days > 1 else ''} après {start}"
-        rows.append(Retention(data, period, "effacées" if rule.action == CLEARED
-                              else "supprimées"))
+        rows.append(Retention(data, start, _period_days(rule, settings) or 0,
+                              N_("effacées") if rule.action == CLEARED else N_("supprimées")))
     return rows

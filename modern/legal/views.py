@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from modern.i18n import N_
 from modern.legal.privacy import retention_table
 from modern.retention import EXTENSION as RETENTION_RULES
 from modern.settings import Settings
 
 blueprint = Blueprint("legal", __name__)
 
-# The footer's links, in the order the DSFR footer shows them.
-FOOTER = (("legal.notice", "Mentions légales"), ("legal.privacy", "Données personnelles"),
-          ("legal.accessibility", "Accessibilité : non conforme"),
-          ("legal.terms", "Conditions générales d'utilisation"),
-          ("legal.cookies", "Gestion des cookies"), ("legal.sitemap", "Plan du site"),
-          ("legal.help", "Aide"), ("legal.contact", "Contact"))
+
+
+# The footer's links, in the order the DSFR footer shows them (translated when rendered).
+FOOTER = (("legal.notice", N_("Mentions légales")), ("legal.privacy", N_("Données personnelles")),
+          ("legal.accessibility", N_("Accessibilité : non conforme")),
+          ("legal.terms", N_("Conditions générales d'utilisation")),
+          ("legal.cookies", N_("Gestion des cookies")), ("legal.sitemap", N_("Plan du site")),
+          ("legal.help", N_("Aide")), ("legal.contact", N_("Contact")))
 
 
 def _settings() -> Settings:

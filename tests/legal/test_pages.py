@@ -53,8 +53,8 @@ def test_the_retention_table_shows_the_periods_really_applied(
                                            retention_pending_account_days=7))
     try:
         html = application.test_client().get("/donnees-personnelles").get_data(as_text=True)
-        assert "Journal des actions des agents</td><td>400 jours après l&#39;action" in html
-        assert "jamais été confirmée</td><td>7 jours après l&#39;inscription" in html
+        assert "Journal des actions des agents</td><td>400 jours après l'action" in html
+        assert "jamais été confirmée</td><td>7 jours après l'inscription" in html
         rows = re.findall(r"<tr><td>", html)
         assert len(rows) == len(application.extensions[RETENTION_RULES])
     finally:
@@ -81,6 +81,7 @@ def test_controller_and_contacts_come_from_the_settings(
 @pytest.mark.parametrize(("method", "path", "status", "words"), [
     ("get", "/nexiste-pas", 404, "L&#39;adresse demandée n&#39;existe pas"),
     ("delete", "/aide", 405, "n&#39;accepte pas ce type de demande"),
+    ("get", "/<script>x", 404, "L&#39;adresse demandée n&#39;existe pas"),
 ])
 def test_http_errors_are_in_french(client: FlaskClient, method: str, path: str, status: int,
                                    words: str) -> None:
@@ -89,6 +90,7 @@ def test_http_errors_are_in_french(client: FlaskClient, method: str, path: str, 
     html = response.get_data(as_text=True)
     assert words in html
     assert "The requested URL" not in html and "not allowed" not in html
+    assert "<script>x" not in html
 
 
 def test_api_problem_titles_are_in_french(client: FlaskClient) -> None:
