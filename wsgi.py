@@ -29,6 +29,7 @@ from modern import (
     metrics,
     security_headers,
     throttling,
+    wallet,
 )
 from modern.db import db, engine_options
 from modern.documents import views as document_views
@@ -70,9 +71,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     security_headers.init_app(app)
     dsfr.init_app(app)
     app.register_blueprint(health.blueprint)
-    app.extensions["seal_keys"] = KeyRing(
-        Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
-        app.config["SECRET_KEY"], settings.secret_key_fallbacks)
+    seal_keys = Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys")
+    app.extensions["seal_keys"] = KeyRing(seal_keys, app.config["SECRET_KEY"],
+                                          settings.secret_key_fallbacks)
     app.register_blueprint(document_views.blueprint)
     throttling.init_app(app, settings)
     messaging.init_app(app, settings)
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
     consultation.init_app(app)
     alerts.init_app(app)
+    # The wallet: OID4VCI issuance, the status list, OID4VP verification.
+    wallet.init_app(app, seal_keys)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 
