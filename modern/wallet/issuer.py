@@ -273,11 +273,12 @@ def credential(session: Session, authorization: str, body: object, issuer: str,
     scheme, _, access = authorization.partition(" ")
     if scheme.lower() != "bearer" or not access:
         raise IssuanceError("invalid_token", "Le jeton d'accès manque.", 401)
-    try:
-        grant = token_service().consume(session, "wallet_access", access.strip())
+    tokens = token_service()
+    try:  # checked now, spent once the credential is issued: a wallet told `invalid_nonce`
+        grant = tokens.verify("wallet_access", access.strip())  # retries with the same token
     except TokenError:
-        raise IssuanceError("invalid_token", "Le jeton d'accès est invalide, expiré ou déjà "
-                                             "utilisé.", 401) from None
+        raise IssuanceError("invalid_token", "Le jeton d'accès est invalide ou expiré.", 401) \
+            from None
     if not isinstance(body, dict):
         raise IssuanceError("invalid_credential_request", "La demande doit être un objet JSON.")
     if body.get("credential_configuration_id") != CONFIGURATION_ID:
@@ -289,6 +290,10 @@ def credential(session: Session, authorization: str, body: object, issuer: str,
         raise IssuanceError("invalid_credential_request",
                             "Une preuve de possession, de type jwt, est attendue (proofs).")
     holder_jwk = _check_proof(session, proofs["jwt"][0], issuer, now.timestamp())
+    try:
+        tokens.consume(session, "wallet_access", access.strip())
+    except TokenError:
+        raise IssuanceError("invalid_token", "Ce jeton d'accès a déjà servi.", 401) from None
 
     licence = session.get(Licence, str(grant.data.get("n", "")))
     if licence is None:

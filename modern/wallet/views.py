@@ -125,7 +125,7 @@ def credential_endpoint() -> Response:
                                   request.get_json(silent=True), base_url(), wallet_keys(),
                                   _now())
     except issuing.IssuanceError as error:
-        db.session.rollback()
+        db.session.commit()  # a nonce is spent by the proof that carried it, right or wrong
         return _oauth_error(error.error, error.description, error.status)
     db.session.commit()
     return _json(body)
