@@ -7,6 +7,7 @@ from modern.accounts import retention as accounts
 from modern.alerts import retention as alerts
 from modern.retention import Rule
 from modern.throttling import retention as throttling
+from modern.wallet import retention as wallet
 
 RULES: tuple[Rule, ...] = (*accounts.RULES, *tokens.RETENTION_RULES, *throttling.RULES,
-                           *alerts.RULES, *messaging.RETENTION_RULES)
+                           *alerts.RULES, *messaging.RETENTION_RULES, *wallet.RULES)

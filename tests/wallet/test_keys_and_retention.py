@@ -1,0 +1,54 @@
+"""The wallet's keys follow the seal keys' rules (rotation keeps older keys published), and
+what it keeps goes once it no longer serves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from modern.db import db
+from modern.wallet.models import PresentationRequest, WalletCredential
+from modern.wallet.sdjwt import b64url_decode
+
+
+def test_rotation_keeps_older_keys_published(app: Flask, client: FlaskClient) -> None:
+    first = [k["kid"] for k in client.get("/.well-known/jwt-vc-issuer").json["jwks"]["keys"]]
+    rotated = app.test_cli_runner().invoke(args=["wallet", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.split(":")[-1].strip()
+    published = [k["kid"] for k in client.get("/.well-known/jwt-vc-issuer").json["jwks"]["keys"]]
+    assert sorted(published) == sorted([*first, new])
+    status_kid = json.loads(b64url_decode(
+        client.get("/portefeuille/statuts/1").text.split(".")[0]))["kid"]
+    assert status_kid == new  # new signatures use the new key
+    listed = app.test_cli_runner().invoke(args=["wallet", "keys"]).output
+    assert f"{new}  (active)" in listed
+    # A ring of its own: the document seals keep their own keys.
+    assert new not in app.extensions["seal_keys"].key_ids()
+
+
+def test_expired_requests_and_credentials_are_purged(app: Flask) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        db.session.add_all([
+            PresentationRequest(id="a", state="a", nonce="n", claims="etat", created_at=now,
+                                expires_at=now - dt.timedelta(minutes=1), disclosed="{}"),
+            PresentationRequest(id="b", state="b", nonce="n", claims="etat", created_at=now,
+                                expires_at=now + dt.timedelta(minutes=9)),
+            WalletCredential(id="old", account_id=1, numero="X1234", status_list=1,
+                             status_index=1, status=0, issued_at=now,
+                             expires_at=now - dt.timedelta(days=1)),
+            WalletCredential(id="new", account_id=1, numero="X1234", status_list=1,
+                             status_index=2, status=1, issued_at=now,
+                             expires_at=now + dt.timedelta(days=100)),
+        ])
+        db.session.commit()
+    done = app.test_cli_runner().invoke(args=["purge", "run"])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        assert set(db.session.scalars(select(PresentationRequest.id))) == {"b"}
+        assert set(db.session.scalars(select(WalletCredential.id))) == {"new"}
