@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import urllib.parse
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from modern.alerts.services import contacts
 from modern.documents.pdf import VALIDITY_MONTHS
 from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
+from modern.logs import mask_numero
 from modern.messaging import messenger
 from modern.points.rules import add_months
 from modern.tokens import Purpose, TokenError, TokenService, TokenUsed
@@ -54,6 +56,8 @@ PROOF_TYPE = "openid4vci-proof+jwt"
 TX_CODE_LENGTH = 6
 PROOF_LEEWAY = 60  # seconds of clock skew accepted on a proof's iat
 PROOF_MAX_AGE = 300  # a proof older than this is refused, whatever its nonce
+
+log = logging.getLogger("modern.wallet")
 
 PURPOSES = {
     "wallet_pre_auth": Purpose("wallet_pre_auth", max_age=10 * 60),
@@ -302,7 +306,11 @@ def credential(session: Session, authorization: str, body: object, issuer: str,
     until = dt.datetime.combine(add_months(now.date(), VALIDITY_MONTHS), now.timetz())
     row = WalletCredential(id=secrets.token_hex(16), account_id=int(grant.subject),
                            numero=licence.numero, issued_at=now, expires_at=until)
-    status.allocate(session, row)
+    try:
+        status.allocate(session, row)
+    except status.StatusListFull:
+        raise IssuanceError("credential_request_denied", "Le service ne peut pas émettre "
+                                                         "d'attestation pour le moment.") from None
     key_id, key = keys.signing()
     claims = credential_claims(licence.record(), now.date())
     claims.update({
@@ -312,6 +320,9 @@ def credential(session: Session, authorization: str, body: object, issuer: str,
                                    "uri": endpoints(issuer)["status_list"]}},
         "issuing_country": "FR"})
     sd_jwt = issue(claims, header={"alg": "ES256", "typ": FORMAT, "kid": key_id}, key=key)
+    log.info("wallet credential issued", extra={
+        "event": "wallet_credential_issued", "credential": row.id, "key": key_id,
+        "numero": mask_numero(licence.numero), "account_id": row.account_id})
     return {"credentials": [{"credential": sd_jwt}]}
 
 

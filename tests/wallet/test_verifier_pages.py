@@ -61,3 +61,24 @@ def test_a_malformed_answer_is_refused_and_shown(client: FlaskClient) -> None:
 
 def test_the_document_verifier_links_to_the_wallet_verifier(client: FlaskClient) -> None:
     assert 'href="/verifier/permis-numerique"' in client.get("/verifier").text
+
+
+def test_garbage_gets_a_clear_error_never_a_500(client: FlaskClient) -> None:
+    _, link = request_link(client, ["etat"])
+    state = _query(link)["state"]
+    for token in ("~", "a.b.c~", "x~y~z", '{"attestation": ["~~"]}',
+                  '{"attestation": ["e30.e30.e30~WyJhIl0~e30.e30.e30"]}', "[]", "null"):
+        _, link = request_link(client, ["etat"])
+        state = _query(link)["state"]
+        answer = client.post("/verifier/permis-numerique/reponse",
+                             data={"state": state, "vp_token": token})
+        assert answer.status_code == 400 and answer.json["error_description"], token
+    for body in (None, "pas du json", [], {"proofs": "x"}):
+        answer = client.post("/portefeuille/oid4vci/attestation", json=body,
+                             headers={"Authorization": "Bearer faux"})
+        assert answer.status_code == 401 and answer.json["error"] == "invalid_token"
+    for form in ({}, {"grant_type": "authorization_code"},
+                 {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+                  "pre-authorized_code": "faux", "tx_code": "123456"}):
+        answer = client.post("/portefeuille/oid4vci/jeton", data=form)
+        assert answer.status_code == 400 and answer.json["error_description"]
