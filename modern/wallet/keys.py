@@ -5,8 +5,8 @@ older ones, which stay published so that credentials they signed still verify.
 
 The wallet's keys are a ring of their own (a `wallet/` folder inside the seal keys' folder):
 a credential and a sealed PDF are not signed by the same key. The wallet reads the ring through
-`SigningKeys` only, so a key store that also marks keys retired or revoked fits by adding
-`published()`'s filter in one place.
+`SigningKeys` only; a store that also keeps each key's state (active, retired, revoked) gets its
+revoked keys left out of the publication, and so out of what the verifier trusts.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from modern.documents.keys import KeyRing
 
 EXTENSION = "wallet_keys"
 ALG = "ES256"
+REVOKED = "revoked"  # the key store's name for a key no longer trusted at all
 
 
 class SigningKeys(Protocol):
@@ -48,9 +49,12 @@ class WalletKeys:
         return key_id, ECKey.import_key(self.store.private_key(key_id))
 
     def published(self) -> list[str]:
-        """The keys a verifier may trust: every key of the ring."""
+        """The keys a verifier may trust: every key of the ring but those a store that keeps
+        key states (`state(key_id).status`) marks revoked."""
         self.store.ensure_active()
-        return self.store.key_ids()
+        state = getattr(self.store, "state", None)
+        return [key_id for key_id in self.store.key_ids()
+                if state is None or getattr(state(key_id), "status", None) != REVOKED]
 
     def verifying(self, key_id: object) -> ECKey | None:
         if not isinstance(key_id, str) or key_id not in self.published():

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from modern.db import db
+from modern.wallet.keys import WalletKeys, wallet_keys
 from modern.wallet.models import PresentationRequest, WalletCredential
 from modern.wallet.sdjwt import b64url_decode
 
@@ -52,3 +55,28 @@ def test_expired_requests_and_credentials_are_purged(app: Flask) -> None:
     with app.app_context():
         assert set(db.session.scalars(select(PresentationRequest.id))) == {"b"}
         assert set(db.session.scalars(select(WalletCredential.id))) == {"new"}
+
+
+class _StoreWithStates:
+    """A key store that keeps key states, as the seal keys' store may."""
+
+    def __init__(self, ring: Any, revoked: str) -> None:
+        self.ring = ring
+        self.revoked = revoked
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ring, name)
+
+    def state(self, key_id: str) -> Any:
+        return SimpleNamespace(status="revoked" if key_id == self.revoked else "retired")
+
+
+def test_a_revoked_key_is_neither_published_nor_trusted(app: Flask) -> None:
+    with app.app_context():
+        ring = wallet_keys().store
+        old = ring.ensure_active()
+        ring.rotate()
+        keys = WalletKeys(_StoreWithStates(ring, old))
+        assert old not in keys.published() and len(keys.published()) == 1
+        assert keys.verifying(old) is None
+        assert old not in [k["kid"] for k in keys.jwks()["keys"]]
