@@ -23,3 +23,11 @@ def keys_command() -> None:
 def rotate_command() -> None:
     """Sign new credentials and status lists with a new key; older keys stay published."""
     click.echo(f"Active wallet key: {wallet_keys().store.rotate()}")
+
+
+@group.command("rewrap-keys")
+def rewrap_command() -> None:
+    """Re-encrypt under the current SECRET_KEY the wallet keys still encrypted under one of
+    SECRET_KEY_FALLBACKS (after a rotation of the secret key; then drop the fallbacks)."""
+    done = wallet_keys().store.rewrap()
+    click.echo(f"Wallet keys re-encrypted: {', '.join(done) if done else 'none'}")

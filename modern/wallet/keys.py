@@ -38,6 +38,8 @@ class SigningKeys(Protocol):
 
     def rotate(self) -> str: ...
 
+    def rewrap(self) -> list[str]: ...
+
 
 class WalletKeys:
     def __init__(self, store: SigningKeys) -> None:

@@ -80,3 +80,19 @@ def test_a_revoked_key_is_neither_published_nor_trusted(app: Flask) -> None:
         assert old not in keys.published() and len(keys.published()) == 1
         assert keys.verifying(old) is None
         assert old not in [k["kid"] for k in keys.jwks()["keys"]]
+
+
+def test_wallet_keys_are_rewrapped_after_a_secret_rotation(
+        make_settings: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    from wsgi import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    old = create_app(make_settings(secret_key="a" * 40))
+    with old.app_context():
+        first = wallet_keys().signing()[0]
+    new = create_app(make_settings(secret_key="b" * 40, secret_key_fallbacks=("a" * 40,)))
+    done = new.test_cli_runner().invoke(args=["wallet", "rewrap-keys"])
+    assert f"Wallet keys re-encrypted: {first}" in done.output
+    alone = create_app(make_settings(secret_key="b" * 40))
+    with alone.app_context():
+        assert wallet_keys().verifying(first) is not None  # opens without the old secret
