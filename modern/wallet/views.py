@@ -31,6 +31,7 @@ from modern.accounts import access
 from modern.accounts.forms import ActionForm
 from modern.consultation import documents
 from modern.consultation.holder import Holder, current_holder
+from modern.consultation.web import rate_limited
 from modern.db import db
 from modern.throttling import StoreUnavailable, client_address, throttling
 from modern.wallet import issuer as issuing
@@ -198,6 +199,8 @@ def add() -> BaseResponse | tuple[str, int] | str:
     if not form.validate_on_submit():
         return _message("Demande expirée", "Le formulaire a expiré. Rechargez la page et "
                         "recommencez.", 400)
+    if (refused := rate_limited("wallet_offer")) is not None:  # each offer sends a message
+        return refused
     try:
         offer = issuing.make_offer(db.session(), holder.account, base_url())
     except issuing.NoAddress:

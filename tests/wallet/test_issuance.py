@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from joserfc.jwk import ECKey
 
 from modern.wallet.issuer import PRE_AUTH_GRANT
 from modern.wallet.sdjwt import sign_jwt
+from tests.conftest import empty_database
+from tests.consultation.support import demo_records, import_records
 from tests.wallet.support import holder_client, offer_link, tx_code
+from wsgi import create_app
 
 EMAIL = "titulaire@exemple.fr"
 ISSUER = "http://127.0.0.1:8000"  # the test settings' public URL
@@ -161,3 +165,37 @@ def _bits(client: FlaskClient) -> int:
     _, claims = decode_jwt(response.text)
     data = zlib.decompress(b64url_decode(claims["status_list"]["lst"]))
     return sum(bin(byte).count("1") for byte in data)
+
+
+def test_no_address_for_the_code_is_said_plainly(
+        app: Flask, client: FlaskClient, as_holder: Any) -> None:
+    as_holder(client, "sans_infraction", franceconnect=True)  # no e-mail, no alert contact
+    page = client.get("/portefeuille/ajouter")
+    token = page.text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    refused = client.post("/portefeuille/ajouter", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "Ajoutez d&#39;abord une adresse électronique" in refused.text
+    assert "openid-credential-offer" not in refused.text
+
+
+def test_offers_are_rate_limited(make_settings: Any, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each offer sends a message: a holder cannot have them sent in a loop."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    limited = create_app(make_settings(rate_limit_per_minute=2))
+    limited.config["TESTING"] = True
+    record = demo_records()["sans_infraction"]
+    import_records(limited, [record])
+    try:
+        holder = holder_client(limited, record, EMAIL)
+        statuses = []
+        for _ in range(4):
+            page = holder.get("/portefeuille/ajouter")
+            token = page.text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+            statuses.append(holder.post("/portefeuille/ajouter",
+                                        data={"csrf_token": token}).status_code)
+        assert statuses[:2] == [200, 200] and 429 in statuses[2:]
+        with limited.app_context():
+            assert len(limited.extensions["outbox"].entries(recipient=EMAIL)) == 2
+    finally:
+        empty_database(limited)
