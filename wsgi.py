@@ -20,14 +20,16 @@ import telepoints_compat.retention
 from modern import (
     accounts,
     alerts,
+    assets,
     consultation,
-    dsfr,
     errors,
     health,
+    legal,
     logs,
     messaging,
     metrics,
     security_headers,
+    sharing,
     throttling,
     wallet,
 )
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
-    dsfr.init_app(app)
+    assets.init_app(app)
     app.register_blueprint(health.blueprint)
     seal_keys = Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys")
     app.extensions["seal_keys"] = KeyRing(seal_keys, app.config["SECRET_KEY"],
@@ -85,6 +87,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
     consultation.init_app(app)
     alerts.init_app(app)
+    # Share codes for third parties and the forecast as a calendar.
+    sharing.init_app(app)
+    # The footer's pages: mentions légales, données personnelles, accessibility, terms, help.
+    legal.init_app(app)
     # The wallet: OID4VCI issuance, the status list, OID4VP verification.
     wallet.init_app(app, seal_keys)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.

@@ -104,7 +104,7 @@ def main() -> None:
                 times.append((time.perf_counter() - started) * 1000)
                 assert response.status_code in (413, 500), (name, response.status_code)
             worst_all = max(worst_all, max(times))
-            print(f"  {name:42s} HTTP {response.status_code}  "
+            print(f"  {name:50s} HTTP {response.status_code}  "
                   f"median {statistics.median(times):6.2f}"
                   f" ms  worst {max(times):6.2f} ms")
         print(f"  worst of all: {worst_all:.2f} ms: "

@@ -66,6 +66,50 @@ class Unavailable(DomainError):
     code = "SERVICE_INDISPONIBLE"
 
 
+# The HTTP errors werkzeug raises, in the words shown to people (its own are English).
+HTTP_TITLES = {
+    400: ("Demande incorrecte", "La demande n'a pas pu être comprise."),
+    401: ("Connexion nécessaire", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "L'adresse demandée n'existe pas ou plus. Vérifiez-la, ou "
+          "repartez de l'accueil."),
+    405: ("Méthode non autorisée", "Cette adresse n'accepte pas ce type de demande."),
+    406: ("Format non disponible", "Cette adresse ne peut pas répondre dans le format demandé."),
+    408: ("Délai dépassé", "La demande a mis trop de temps à arriver. Réessayez."),
+    409: ("Conflit", "La demande est en conflit avec l'état actuel de la ressource."),
+    410: ("Page supprimée", "Cette page n'existe plus."),
+    411: ("Longueur manquante", "La demande doit indiquer la taille de son contenu."),
+    413: ("Envoi trop volumineux", "Le contenu envoyé dépasse la taille acceptée."),
+    414: ("Adresse trop longue", "L'adresse demandée est trop longue."),
+    415: ("Format non pris en charge", "Le format du contenu envoyé n'est pas accepté."),
+    422: ("Demande non traitable", "Le contenu envoyé ne peut pas être traité."),
+    429: ("Trop de demandes", "Trop de demandes en peu de temps. Réessayez dans quelques "
+          "instants."),
+    500: ("Erreur du service", "Une erreur inattendue est survenue. Réessayez plus tard."),
+    501: ("Non disponible", "Cette fonction n'est pas disponible."),
+    503: ("Service indisponible", "Le service est momentanément indisponible. Réessayez dans "
+          "quelques minutes."),
+}
+
+
+def title_for(status: int) -> str:
+    """The French title of a status, for problem details and pages."""
+    return HTTP_TITLES.get(status, HTTP_TITLES[500 if status >= 500 else 400])[0]
+
+
+def http_words(error: HTTPException) -> tuple[str, str]:
+    """The title and text of an HTTP error in French; a text the view gave (`abort(400,
+    "…")`) is kept, werkzeug's English default is not."""
+    status = error.code or 500
+    title, default = HTTP_TITLES.get(
+        status, ("Erreur du service", HTTP_TITLES[500][1]) if status >= 500
+        else ("Demande refusée", HTTP_TITLES[400][1]))
+    given = error.description
+    if given is None or given == type(error).description:
+        return title, default
+    return title, given
+
+
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/admin/api/")) or (
         request.accept_mimetypes.best == "application/json")
@@ -90,12 +134,13 @@ def _render(status: int, title: str, code: str, detail: str) -> Response | tuple
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response | tuple[str, int]:
-        return _render(error.status, error.code, error.code, error.message)
+        return _render(error.status, title_for(error.status), error.code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | tuple[str, int]:
         status = error.code or 500
-        return _render(status, error.name, f"HTTP_{status}", error.description or error.name)
+        title, detail = http_words(error)
+        return _render(status, title, f"HTTP_{status}", detail)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:

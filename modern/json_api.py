@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec
@@ -16,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 
-from modern.errors import DomainError, InvalidRequest, problem
+from modern.errors import DomainError, InvalidRequest, problem, title_for
 
 _RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
@@ -76,7 +75,7 @@ def problem_of(error: DomainError, *, authenticate: str) -> Response:
     """The problem details of a domain error, with `WWW-Authenticate: <authenticate>` on a
     401 and `Retry-After` on a 429."""
     extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
-    response = problem(error.status, HTTPStatus(error.status).phrase, error.code,
+    response = problem(error.status, title_for(error.status), error.code,
                        error.message, **extra)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = authenticate
@@ -90,7 +89,7 @@ def problem_of(error: DomainError, *, authenticate: str) -> Response:
 def problem_response(status: int, schema: type[Schema]) -> dict[str, Any]:
     """The document's description of an error answer."""
     response: dict[str, Any] = {
-        "description": HTTPStatus(status).phrase,
+        "description": title_for(status),
         "content": {"application/problem+json": {"schema": schema}}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}

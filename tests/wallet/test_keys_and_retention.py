@@ -96,3 +96,12 @@ def test_wallet_keys_are_rewrapped_after_a_secret_rotation(
     alone = create_app(make_settings(secret_key="b" * 40))
     with alone.app_context():
         assert wallet_keys().verifying(first) is not None  # opens without the old secret
+
+
+def test_a_key_revoked_in_the_seal_keys_store_is_unpublished(app: Flask) -> None:
+    with app.app_context():
+        keys = wallet_keys()
+        old = keys.signing()[0]
+        keys.store.revoke(old)  # type: ignore[attr-defined]
+        assert old not in keys.published() and keys.verifying(old) is None
+        assert keys.signing()[0] != old  # revoking the active key made a new one active
