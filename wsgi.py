@@ -32,6 +32,7 @@ from modern import (
     security_headers,
     sharing,
     throttling,
+    wallet,
 )
 from modern.db import db, engine_options
 from modern.documents import views as document_views
@@ -74,9 +75,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     assets.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(health.blueprint)
-    app.extensions["seal_keys"] = KeyRing(
-        Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
-        app.config["SECRET_KEY"], settings.secret_key_fallbacks)
+    seal_keys = Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys")
+    app.extensions["seal_keys"] = KeyRing(seal_keys, app.config["SECRET_KEY"],
+                                          settings.secret_key_fallbacks)
     app.register_blueprint(document_views.blueprint)
     throttling.init_app(app, settings)
     messaging.init_app(app, settings)
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     sharing.init_app(app)
     # The footer's pages: mentions légales, données personnelles, accessibility, terms, help.
     legal.init_app(app)
+    # The wallet: OID4VCI issuance, the status list, OID4VP verification.
+    wallet.init_app(app, seal_keys)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 

@@ -43,6 +43,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "calendar_feed.stopped": (
         N_("Adresses d'abonnement au calendrier arrêtées"),
         N_("leur arrêt")),
+    "wallet_presentation_request.expired": (
+        N_("Demandes de vérification d'un permis numérique et informations présentées au "
+           "vérificateur"),
+        N_("l'expiration de la demande (10 minutes)")),
+    "wallet_credential.expired": (
+        N_("Attestations émises pour un portefeuille numérique (numéro de dossier, place dans "
+           "la liste de statuts)"),
+        N_("l'expiration de l'attestation")),
     "confidential_code.expired": (
         N_("Codes confidentiels Télépoints expirés (empreinte seulement)"),
         N_("leur expiration")),

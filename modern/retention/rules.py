@@ -8,6 +8,8 @@ from modern.alerts import retention as alerts
 from modern.retention import Rule
 from modern.sharing import retention as sharing
 from modern.throttling import retention as throttling
+from modern.wallet import retention as wallet
 
 RULES: tuple[Rule, ...] = (*accounts.RULES, *tokens.RETENTION_RULES, *throttling.RULES,
-                           *alerts.RULES, *messaging.RETENTION_RULES, *sharing.RULES)
+                           *alerts.RULES, *messaging.RETENTION_RULES, *sharing.RULES,
+                           *wallet.RULES)
