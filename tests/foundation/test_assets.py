@@ -26,7 +26,7 @@ def _assets(client: FlaskClient) -> list[str]:
 def test_every_asset_a_page_names_is_served_compressed_and_immutable(
         client: FlaskClient) -> None:
     assets = _assets(client)
-    assert len(assets) == 4
+    assert len(assets) == 6  # two fonts preloaded, two sheets, the icon, the script
     for url in assets:
         plain = client.get(url)
         assert plain.status_code == 200, url
