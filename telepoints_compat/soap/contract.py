@@ -90,11 +90,11 @@ class Contract:
 
     def other_operation_named(self, action: str, operation: Operation) -> bool:
         """Whether a SOAPAction names an operation of the contract other than `operation`:
-        its exact action, or its name as the action's last segment (`"ConsulterSolde"`,
-        `urn:…#ConsulterSolde`, `…/ConsulterSolde`), in any case."""
-        last = re.split(r"[#/:]", action)[-1].lower()
+        its exact action, or its name as a word anywhere in it, in any case
+        (`"DemanderCodeConfidentiel"`, `urn:…#DemanderCodeConfidentiel/`, `…/Demander…?wsdl`)."""
+        words = {word.lower() for word in re.findall(r"[A-Za-z]\w*", action)}
         return any(other is not operation and (action == other.action
-                                               or last == other.name.lower())
+                                               or other.name.lower() in words)
                    for other in self.operations)
 
     def validator(self) -> etree.XMLSchema:

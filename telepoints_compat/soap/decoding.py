@@ -54,6 +54,8 @@ def inflate(body: bytes, content_encoding: str | None) -> bytes:
         # RFC 9110 says zlib format; some clients send raw deflate: both are read.
         try:
             return _inflate(body, zlib.MAX_WBITS)
+        except TooLarge:
+            raise
         except EnvelopeError:
             return _inflate(body, -zlib.MAX_WBITS)
     raise EnvelopeError("Content-Encoding non pris en charge (gzip ou deflate)")
@@ -84,11 +86,13 @@ def to_utf8(body: bytes, charset: str | None) -> bytes:
         return document
     try:
         text = body[start:].decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+        # Some decoders (UTF-7) let a lone surrogate through, which UTF-8 cannot encode.
+        document = text.lstrip("\ufeff").encode("utf-8")
+    except (UnicodeError, LookupError):
         raise EnvelopeError(f"corps illisible dans l'encodage {encoding}") from None
     if _MARKUP_DECLARATION.search(text):
         raise EnvelopeError("DTD interdite")
-    return text.lstrip("\ufeff").encode("utf-8")
+    return document
 
 
 def _encoding(body: bytes, charset: str | None) -> tuple[str, int]:

@@ -27,6 +27,7 @@ from telepoints_compat.soap.errors import EnvelopeError
 
 MAX_DEPTH = 16  # the contract's deepest request is Envelope/Body/operation/field: 4
 MAX_ELEMENTS = 500
+MAX_ATTRIBUTES = 256  # in the whole envelope; a request of the contract carries a handful
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -141,7 +142,13 @@ def parse(body: bytes, version: SoapVersion, charset: str | None = None) -> Requ
 
 
 def _check_size(root: etree._Element) -> None:
-    if sum(1 for _element in root.iter()) <= MAX_DEPTH:
+    elements = attributes = 0
+    for element in root.iter():
+        elements += 1
+        attributes += len(element.attrib)
+    if attributes > MAX_ATTRIBUTES:
+        raise EnvelopeError("document trop profond ou trop grand")
+    if elements <= MAX_DEPTH:
         # No deeper than it has elements: a legitimate message (five or six elements) is
         # counted without walking it twice.
         return

@@ -3,7 +3,8 @@ meaning, lenient about form. This is the only place of the pipeline that forgive
 
 - `xsi:type` (Perl SOAP::Lite's default `autotype`, RPC toolkits) and `soap:encodingStyle`
   say how the sender typed a value; the contract's schema types it anyway, so they are
-  dropped and the content is validated as the contract says.
+  dropped and the content is validated as the contract says. Any other attribute is refused
+  (the contract's requests declare none).
 - Child elements sent without a namespace under the operation's element (RPC toolkits that
   qualify the method only) are the contract's fields of that name.
 - Whitespace is collapsed where the field's XSD type collapses it (`xs:date`,
@@ -31,6 +32,10 @@ def normalise(payload: etree._Element, operation: Operation) -> None:
         if attributes:
             for name in (XSI_TYPE, *_ENCODING_STYLES):
                 attributes.pop(name, None)
+            if attributes:
+                # The contract's requests have no attribute: one left is refused here, before
+                # the XSD validator, which would report each one of thousands at a cost.
+                raise EnvelopeError("attribut inattendu dans la requête")
     for child in payload.iterchildren(etree.Element):
         tag = child.tag
         if tag[0] != "{":  # unqualified

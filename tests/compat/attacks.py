@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import zlib
 from typing import Any, NamedTuple
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -30,6 +31,12 @@ def _laughs() -> str:
 def _quadratic() -> str:
     return ('<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY a "' + "x" * 30000 + '">]>'
             + _envelope("&a;" * 8000))
+
+
+@functools.cache
+def _deflate_bomb() -> bytes:
+    """The same in the zlib format that `Content-Encoding: deflate` names."""
+    return zlib.compress(_envelope("1" * (16 * 1024 * 1024)).encode(), 9)
 
 
 @functools.cache
@@ -107,6 +114,15 @@ def corpus(file: str, url: str) -> dict[str, Attack]:
         "billion laughs in EBCDIC": ("text/xml", encoded(
             _laughs().replace('<?xml version="1.0"?>', ""), "cp037", "IBM037")),
         "gzip bomb": ("text/xml", _gzip_bomb(), {"Content-Encoding": "gzip"}),
+        "deflate bomb": ("text/xml", _deflate_bomb(), {"Content-Encoding": "deflate"}),
+        # Thousands of attributes on the operation: the XSD validator reported each one.
+        "attribute bomb": (TEXT_XML, _envelope("991091010000").replace(
+            "<tp:ConsulterSolde>", "<tp:ConsulterSolde " + " ".join(
+                f'a{index}=""' for index in range(6000)) + ">").encode()),
+        # UTF-7 lets a lone surrogate through its decoder, which UTF-8 cannot encode.
+        "lone surrogate in UTF-7": ("text/xml", (
+            '<?xml version="1.0" encoding="UTF-7"?>'
+            f'<s:Envelope xmlns:s="{SOAP11}"><s:Body>+2D0-</s:Body></s:Envelope>').encode()),
         "empty body": (TEXT_XML, b""),
     }
     return {name: Attack(*value) for name, value in attacks.items()}

@@ -92,7 +92,7 @@ def test_every_attack_gets_a_fault(client: FlaskClient, holder: Holder, fifo: Pa
             pytest.fail(f"{name}: no answer (the parser opened the file?)")
         assert response.status_code in (413, 500), name
         if response.status_code == 413:
-            assert len(attack.body) > 64 * 1024 or name == "gzip bomb", name
+            assert len(attack.body) > 64 * 1024 or name.endswith("bomb"), name
         else:
             assert fault_code(response.data) == "REQUETE_INVALIDE", name
         assert b"lollol" not in response.data and b"xxxxxxxx" not in response.data, name

@@ -108,7 +108,9 @@ def test_a_soapaction_that_names_no_other_operation_is_accepted(
 
 @pytest.mark.parametrize("action", [
     "DemanderCodeConfidentiel", f"{TNS}#ConsulterReleveRestreint", "consulterreleverestreint",
-    f" {TNS}#DemanderCodeConfidentiel"])
+    f" {TNS}#DemanderCodeConfidentiel", f"{TNS}#DemanderCodeConfidentiel/",
+    f"{TNS}#DemanderCodeConfidentiel?", "'DemanderCodeConfidentiel'",
+    "http://x/DemanderCodeConfidentiel?wsdl", "DemanderCodeConfidentiel\\"])
 def test_a_soapaction_that_names_another_operation_is_still_refused(
         client: FlaskClient, holder: Holder, action: str) -> None:
     response = post(client, envelope(solde_request(holder.numero, holder.code)), action=action)
