@@ -19,6 +19,7 @@ import telepoints_compat
 import telepoints_compat.retention
 from modern import (
     accounts,
+    after_answer,
     alerts,
     consultation,
     dsfr,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(document_views.blueprint)
     throttling.init_app(app, settings)
     messaging.init_app(app, settings)
+    after_answer.init_app(app)
     compat = telepoints_compat.init_app(app, settings)
     # Modern asks "does this code prove this file?" through this, never importing compat.
     app.extensions[HOLDER_PROOF] = compat.proof

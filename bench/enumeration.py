@@ -259,7 +259,7 @@ def measure(cases: dict[str, Request], rounds: int) -> dict[str, tuple[list[floa
 
 def report(title: str, results: dict[str, tuple[list[float], set[int]]]) -> float:
     print(f"\n{title}")
-    (first, (a, _)), (_second, (b, _)) = results.items()
+    (_first, (a, _)), (_second, (b, _)) = results.items()
     for name, (values, statuses) in results.items():
         p95 = sorted(values)[int(len(values) * 0.95) - 1]
         print(f"  {name:<36} median {statistics.median(values):7.2f} ms   "
