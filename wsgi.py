@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Last, so that it wraps everything (the SOAP endpoint served in front of Flask included):
     # every part sees the client address that the trusted proxies saw.
     throttling.install_proxy_fix(app, settings.trusted_proxy_hops)
+    # Outside all: work handed over "after the answer" waits until the server has written it.
+    after_answer.install(app)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first
     # of all) run whatever the schema, under a click context.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -81,3 +82,18 @@ def test_work_that_fails_is_rolled_back_and_logged_and_the_next_still_runs(
     app.extensions["after_answer"].drain()
     assert [r.work for r in caplog.records] == ["test_failing"]  # type: ignore[attr-defined]
     assert _sent(app) == 1 and _codes(app) == codes_before + 1
+
+
+def test_the_work_starts_once_the_server_has_written_the_answer(
+        app: Flask, client: FlaskClient, holder: Holder) -> None:
+    """The server closes the body once its last byte is sent: that, and nothing before,
+    starts the work (the test client closes it only when told)."""
+    response = post(client, envelope(ASK))
+    assert response.status_code == 200
+    time.sleep(0.3)
+    assert _sent(app) == 0  # answered, not yet written out: the work waits
+    response.close()
+    deadline = time.monotonic() + 10
+    while _sent(app) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _sent(app) == 1
