@@ -21,14 +21,16 @@ from modern import (
     accounts,
     after_answer,
     alerts,
+    assets,
     consultation,
-    dsfr,
     errors,
     health,
+    legal,
     logs,
     messaging,
     metrics,
     security_headers,
+    sharing,
     throttling,
 )
 from modern.db import db, engine_options
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
-    dsfr.init_app(app)
+    assets.init_app(app)
     app.register_blueprint(health.blueprint)
     app.extensions["seal_keys"] = KeyRing(
         Path(settings.document_keys_dir or Path(app.instance_path) / "seal_keys"),
@@ -86,6 +88,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
     consultation.init_app(app)
     alerts.init_app(app)
+    # Share codes for third parties and the forecast as a calendar.
+    sharing.init_app(app)
+    # The footer's pages: mentions légales, données personnelles, accessibility, terms, help.
+    legal.init_app(app)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
 

@@ -13,6 +13,11 @@ What FranceConnect v2 asks of a service provider, and where each rule is kept he
   one bound to the browser session, `acr` one we accept (`verify_id_token`).
 - Userinfo is a signed JWT (`application/jwt`) checked like the ID token, and its `sub` must
   be the ID token's (`fetch_userinfo`).
+- Scopes: only the claims the service uses (data minimisation; a service approved for fewer
+  scopes than it asks is refused with `invalid_scope`). The `acr` accepted back is the level
+  asked in `acr_values` or a higher one (`FranceConnectConfig.accepted_acr`).
+- Refusals of the token and userinfo endpoints keep their OAuth error code (`error`), for
+  the logs.
 - Logout sends the browser to `session/end` with `id_token_hint`, `state` and a registered
   `post_logout_redirect_uri` (`logout_url`).
 
@@ -23,6 +28,7 @@ nothing of the project: the configuration is a plain dataclass the caller fills.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -45,18 +51,28 @@ _KEY_TYPES: dict[str, type[Key]] = {"ES256": ECKey, "RS256": RSAKey}
 # Documents from the provider are small; a larger answer is refused unread.
 MAX_RESPONSE_BYTES = 256 * 1024
 MIN_RANDOM_LENGTH = 32
+# Authentication levels, lowest first: FranceConnect is eidas1, FranceConnect+ eidas2 and 3.
+ACR_LEVELS = ("eidas1", "eidas2", "eidas3")
+# Data minimisation: the claims the service uses to match a holder to a licence.
+MINIMAL_SCOPES = ("openid", "given_name", "family_name", "birthdate")
+# The shape of the OAuth error codes (RFC 6749, 5.2): anything else is not kept for the logs.
+_ERROR_CODE = re.compile(r"[a-z0-9_.-]{1,64}")
+_WWW_AUTHENTICATE_ERROR = re.compile(r'error="([^"]*)"')
 
 
 class FranceConnectError(Exception):
     """Base of every failure of the FranceConnect exchange. `reason` is a short stable word
-    for logs; the message never carries a token."""
+    for logs; `error` the OAuth error code the provider answered, if any (`invalid_grant`,
+    `invalid_token`…); the message never carries a token."""
 
     reason = "error"
 
-    def __init__(self, message: str, reason: str | None = None) -> None:
+    def __init__(self, message: str, reason: str | None = None,
+                 error: str | None = None) -> None:
         super().__init__(message)
         if reason:
             self.reason = reason
+        self.error = error if error and _ERROR_CODE.fullmatch(error) else None
 
 
 class ProviderUnavailable(FranceConnectError):
@@ -66,7 +82,7 @@ class ProviderUnavailable(FranceConnectError):
 
 
 class ProviderRefused(FranceConnectError):
-    """The provider answered the token request with an OAuth error."""
+    """The provider answered the token or userinfo request with an OAuth error."""
 
     reason = "refused"
 
@@ -84,11 +100,8 @@ class FranceConnectConfig:
     client_secret: str = field(repr=False)
     redirect_uri: str
     post_logout_redirect_uri: str
-    scopes: tuple[str, ...] = ("openid", "given_name", "family_name", "birthdate", "gender",
-                               "birthplace", "birthcountry", "email")
+    scopes: tuple[str, ...] = MINIMAL_SCOPES
     acr_values: str = "eidas1"
-    # Levels accepted in the ID token's `acr` (FranceConnect+ levels are higher, so accepted).
-    accepted_acr: tuple[str, ...] = ("eidas1", "eidas2", "eidas3")
     timeout: float = 5.0
     metadata_ttl: float = 3600.0
     jwks_ttl: float = 3600.0
@@ -96,6 +109,15 @@ class FranceConnectConfig:
     # made-up key ids cannot make us hammer the provider.
     jwks_refetch_interval: float = 10.0
     leeway: int = 60  # seconds of clock skew tolerated on exp / iat
+
+    def __post_init__(self) -> None:
+        if self.acr_values not in ACR_LEVELS:
+            raise ValueError(f"acr_values must be one of {', '.join(ACR_LEVELS)}")
+
+    @property
+    def accepted_acr(self) -> tuple[str, ...]:
+        """Levels accepted in the ID token's `acr`: the one asked, or a higher one."""
+        return ACR_LEVELS[ACR_LEVELS.index(self.acr_values):]
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,20 @@ def same_secret(expected: str | None, received: str | None) -> bool:
     if not expected or not received:
         return False
     return hmac.compare_digest(expected.encode(), received.encode())
+
+
+def _oauth_error(response: requests.Response) -> str | None:
+    """The error code of a refused bearer request: in `WWW-Authenticate` (RFC 6750, 3),
+    else in a JSON body."""
+    found = _WWW_AUTHENTICATE_ERROR.search(response.headers.get("WWW-Authenticate", ""))
+    if found:
+        return found.group(1)
+    try:
+        body = response.json() if len(response.content) <= MAX_RESPONSE_BYTES else None
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
 
 
 class FranceConnectClient:
@@ -275,7 +311,8 @@ class FranceConnectClient:
                                       grant_type="authorization_code",
                                       timeout=self.config.timeout)
         except OAuthError as exc:
-            raise ProviderRefused(f"token request refused: {exc.error}") from None
+            raise ProviderRefused(f"token request refused: {exc.error}",
+                                  error=exc.error) from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(f"token request failed: {type(exc).__name__}") from None
         except ValueError:
@@ -340,6 +377,9 @@ class FranceConnectClient:
                          "Accept": "application/jwt"}, allow_redirects=False)
         except requests.RequestException as exc:
             raise ProviderUnavailable(f"userinfo failed: {type(exc).__name__}") from None
+        if response.status_code in (400, 401, 403):
+            error = _oauth_error(response)
+            raise ProviderRefused(f"userinfo refused: {error}", error=error)
         if response.status_code != 200 or len(response.content) > MAX_RESPONSE_BYTES:
             raise ProviderUnavailable(f"userinfo answered {response.status_code}")
         mimetype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()

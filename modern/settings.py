@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from adapters.franceconnect import ACR_LEVELS, MINIMAL_SCOPES
+
 ENVIRONMENTS = ("development", "test", "production")
 LOCAL_FRANCECONNECT = "http://127.0.0.1:9400/api/v2"
-# The pivot identity (matched against the licence) and the e-mail address.
-FRANCECONNECT_SCOPES = ("openid", "given_name", "family_name", "birthdate", "gender",
-                        "birthplace", "birthcountry", "email")
+# Only what the service uses (data minimisation): the birth name, first names and birth date
+# matched against the licence's holder. A wider set is refused (`invalid_scope`) by a
+# FranceConnect that approved the service for these.
+FRANCECONNECT_SCOPES = MINIMAL_SCOPES
 T = TypeVar("T")
 
 
@@ -83,9 +86,10 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     # FranceConnect v2 (OpenID Connect). The defaults point to the local provider on loopback
-    # (`flask --app wsgi franceconnect serve-local`); in production FranceConnect is on only
-    # when FRANCECONNECT_DISCOVERY_URL is set. An empty client secret outside production is
-    # derived from SECRET_KEY (the local provider derives the same).
+    # (`flask --app wsgi franceconnect serve-local`, oidc-provider); in production FranceConnect
+    # is on only when FRANCECONNECT_DISCOVERY_URL is set. An empty client secret outside
+    # production is derived from SECRET_KEY (the local provider registers the same). The
+    # `acr` accepted back is FRANCECONNECT_ACR_VALUES or a higher level.
     franceconnect_discovery_url: str = LOCAL_FRANCECONNECT + "/.well-known/openid-configuration"
     franceconnect_client_id: str = "mes-points-permis-local"
     franceconnect_client_secret: str = field(default="", repr=False)
@@ -127,6 +131,15 @@ class Settings:
     retention_pending_account_days: int = 30  # sign-ups whose address was never confirmed
     retention_expired_code_days: int = 30  # confidential codes past their expiry
     retention_after_closing_days: int = 30  # codes and contacts of the closed legacy service
+
+    # Who answers for the service, printed on the legal pages (mentions légales, données
+    # personnelles): the controller of the processing (RGPD art. 4(7)), how to reach it and
+    # its data protection officer, and who hosts the service.
+    legal_controller: str = ("Ministère de l'Intérieur, délégation à la sécurité routière, "
+                             "place Beauvau, 75800 Paris Cedex 08")
+    legal_contact_email: str = "contact-points@interieur.gouv.fr"
+    legal_dpo_email: str = "dpd@interieur.gouv.fr"
+    legal_host: str = "Hébergement de l'État, ministère de l'Intérieur"
 
     @property
     def is_production(self) -> bool:
@@ -214,6 +227,10 @@ class Settings:
                                                "on") == "on",
             secret_key_fallbacks=reader.secrets("SECRET_KEY_FALLBACKS"),
             metrics_token=reader.text("METRICS_TOKEN", "", check=_check_metrics_token),
+            legal_controller=reader.text("LEGAL_CONTROLLER", cls.legal_controller),
+            legal_contact_email=reader.text("LEGAL_CONTACT_EMAIL", cls.legal_contact_email),
+            legal_dpo_email=reader.text("LEGAL_DPO_EMAIL", cls.legal_dpo_email),
+            legal_host=reader.text("LEGAL_HOST", cls.legal_host),
             **_retention(reader),
             **_franceconnect(reader, environment),
         )
@@ -268,7 +285,7 @@ def _franceconnect(reader: _Reader, environment: str) -> dict[str, Any]:
         "franceconnect_scopes": tuple(reader.text(
             "FRANCECONNECT_SCOPES", " ".join(FRANCECONNECT_SCOPES)).split()),
         "franceconnect_acr_values": reader.choice(
-            "FRANCECONNECT_ACR_VALUES", ("eidas1", "eidas2", "eidas3"), "eidas1"),
+            "FRANCECONNECT_ACR_VALUES", ACR_LEVELS, "eidas1"),
     }
     if "openid" not in values["franceconnect_scopes"]:
         reader.problems.append("FRANCECONNECT_SCOPES: must include openid")

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
+from adapters.franceconnect_provider import ProviderConfig, ProviderProcess
 from modern.db import db
 from modern.schema import upgrade
 from modern.settings import Settings
@@ -42,6 +43,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     upgrade(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def franceconnect_process(tmp_path_factory: pytest.TempPathFactory
+                          ) -> Iterator[ProviderProcess]:
+    """FranceConnect as it runs (oidc-provider, adapters/franceconnect_provider) on a free
+    loopback port, once for the session: tests register the service and identities they need
+    (tests/accounts/support.py: start_provider); stopped at the end."""
+    process = ProviderProcess(tmp_path_factory.mktemp("franceconnect"), ProviderConfig())
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

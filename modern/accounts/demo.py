@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.franceconnect_local import DemoIdentity
+from adapters.franceconnect_provider import DemoIdentity
 from modern.accounts.identity import fold
 from modern.licences.models import Licence
 

@@ -1,9 +1,9 @@
 """The FranceConnect client of this installation, built from the settings.
 
 Outside production the client secret, when not configured, is derived from the
-installation's SECRET_KEY, and the local provider (`flask franceconnect serve-local`)
-registers the same derived secret: the demonstration needs no shared secret written
-anywhere.
+installation's SECRET_KEY, and the local provider (`flask franceconnect serve-local`, which
+runs oidc-provider) registers the same derived secret: the demonstration needs no shared
+secret written anywhere.
 """
 
 from __future__ import annotations

@@ -462,7 +462,7 @@ def franceconnect_callback() -> BaseResponse | tuple[str, int]:
         level = logging.ERROR if isinstance(error, ProviderUnavailable | ProviderRefused) \
             else logging.WARNING
         log.log(level, "franceconnect sign-in refused", extra={
-            "event": "fc_token_refused", "reason": error.reason})
+            "event": "fc_token_refused", "reason": error.reason, "error": error.error})
         return _fc_refused(502 if isinstance(error, ProviderUnavailable) else 400)
     account = services.account_for_franceconnect(db.session(), signed.sub)
     db.session.commit()

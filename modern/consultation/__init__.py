@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from modern.consultation import api, web
+from modern.consultation import api, api_docs, web
 from modern.points.rules import french_date
 
 
@@ -21,3 +21,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_court"] = lambda day: day.strftime("%d/%m/%Y") if day else "-"
     web.init_app(app)
     api.init_app(app)
+    app.register_blueprint(api_docs.blueprint)

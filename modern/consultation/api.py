@@ -78,14 +78,14 @@ OPERATIONS: list[Operation] = []
 def operation(rule: str, method: str = "GET", *, summary: str, tag: str,
               output: type[Schema] | None, description: str = "",
               query: type[Schema] | None = None, body: type[Schema] | None = None,
-              holder: bool = True, errors: tuple[int, ...] = (),
+              holder: bool = True, errors: tuple[int, ...] = (), status: int = 200,
               path_parameters: tuple[dict[str, Any], ...] = ()) -> Callable[..., Any]:
     """Declares an endpoint: parses its input with `query` / `body`, hands the view the
     signed-in holder when `holder`, and dumps what the view returns with `output`."""
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         spec = Operation(rule=rule, method=method, name=view.__name__, summary=summary,
                          description=description, tag=tag, output=output, query=query,
-                         body=body, holder=holder, errors=errors,
+                         body=body, holder=holder, errors=errors, status=status,
                          path_parameters=path_parameters)
 
         @functools.wraps(view)
@@ -100,7 +100,9 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str,
             if isinstance(result, Response):
                 return result
             assert spec.output is not None
-            return jsonify(spec.output().dump(result))
+            response = jsonify(spec.output().dump(result))
+            response.status_code = spec.status
+            return response
 
         blueprint.add_url_rule(rule, view.__name__, handler, methods=[method])
         OPERATIONS.append(spec)
@@ -122,6 +124,8 @@ def _holder() -> Holder:
 
 @blueprint.before_request
 def _rate_limit() -> None:
+    if request.endpoint == "api_v1.consult_share":
+        return  # counted by the share codes' own throttling (modern/sharing/codes.py)
     scope = "verification" if request.endpoint == "api_v1.verify" else "api"
     try:
         decision = throttling().rate_limit.hit(scope, client_address())

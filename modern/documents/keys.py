@@ -5,6 +5,10 @@ secret key (no private key at rest in clear); `active` names the key that signs 
 Rotation adds a key and makes it active; older keys stay, so documents they sealed still
 verify until they expire. Key ids are 4 characters, as in the 2D-Doc header.
 
+Each key also has a state file `<id>.json` (created, retired, revoked: UTC times): rotation
+retires the previous active key, `revoke` revokes one. The states are what the published key
+list (`publication.py`) says of each key; a revoked key's documents are refused.
+
 When the secret key itself is rotated, the files still open with the previous secrets
 (`SECRET_KEY_FALLBACKS`); `rewrap` re-encrypts them under the current one, after which the
 fallbacks can go.
@@ -12,10 +16,13 @@ fallbacks can go.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,6 +30,25 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
+
+
+@dataclass(frozen=True)
+class KeyState:
+    key_id: str
+    created: dt.datetime
+    retired: dt.datetime | None  # when it stopped signing (a newer key became active)
+    revoked: dt.datetime | None  # when it stopped being trusted at all
+
+    @property
+    def status(self) -> str:
+        if self.revoked is not None:
+            return REVOKED
+        return RETIRED if self.retired is not None else ACTIVE
+
+
+def _utc(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 class KeyRing:
@@ -41,9 +67,14 @@ class KeyRing:
             return active.read_text().strip()
         return self.rotate()
 
-    def rotate(self) -> str:
+    def rotate(self, now: dt.datetime | None = None) -> str:
+        """A new active key; the previous active one is retired (it keeps verifying)."""
+        now = now or dt.datetime.now(dt.UTC)
         self.folder.mkdir(parents=True, exist_ok=True)
+        previous = self._active_id()
         key_id = "".join(secrets.choice(KEY_ID_ALPHABET) for _ in range(4))
+        while (self.folder / f"{key_id}.pem").exists():
+            key_id = "".join(secrets.choice(KEY_ID_ALPHABET) for _ in range(4))
         key = ec.generate_private_key(ec.SECP256R1())
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.BestAvailableEncryption(self._password))
@@ -51,10 +82,57 @@ class KeyRing:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
+        self._write_state(KeyState(key_id, now, None, None))
         draft = self.folder / f".active.{os.getpid()}"
         draft.write_text(key_id)
         draft.replace(self.folder / "active")  # atomic switch to the new key
+        if previous is not None and previous != key_id:
+            old = self.state(previous)
+            if old.retired is None:
+                self._write_state(KeyState(previous, old.created, now, old.revoked))
         return key_id
+
+    def revoke(self, key_id: str, now: dt.datetime | None = None) -> KeyState:
+        """Stops trusting a key (compromised, or its documents withdrawn): what it sealed is
+        refused from now on. Revoking the active key first makes a new one active."""
+        now = now or dt.datetime.now(dt.UTC)
+        if key_id not in self.key_ids():
+            raise KeyError(key_id)
+        if key_id == self._active_id():
+            self.rotate(now)
+        old = self.state(key_id)
+        revoked = KeyState(key_id, old.created, old.retired or now, old.revoked or now)
+        self._write_state(revoked)
+        return revoked
+
+    def _active_id(self) -> str | None:
+        active = self.folder / "active"
+        return active.read_text().strip() if active.exists() else None
+
+    def state(self, key_id: str) -> KeyState:
+        """A key's state; for a key made before states were kept, its file's time stands for
+        its creation, and a key other than the active one counts as retired since then."""
+        path = self.folder / f"{key_id}.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            created = _utc(data["created"])
+            assert created is not None
+            return KeyState(key_id, created, _utc(data.get("retired")),
+                            _utc(data.get("revoked")))
+        made = dt.datetime.fromtimestamp((self.folder / f"{key_id}.pem").stat().st_mtime,
+                                         dt.UTC)
+        return KeyState(key_id, made, None if key_id == self._active_id() else made, None)
+
+    def states(self) -> list[KeyState]:
+        return [self.state(key_id) for key_id in self.key_ids()]
+
+    def _write_state(self, state: KeyState) -> None:
+        data = {"created": state.created.isoformat(),
+                "retired": state.retired.isoformat() if state.retired else None,
+                "revoked": state.revoked.isoformat() if state.revoked else None}
+        draft = self.folder / f".{state.key_id}.json.{os.getpid()}"
+        draft.write_text(json.dumps(data))
+        draft.replace(self.folder / f"{state.key_id}.json")
 
     def private_key(self, key_id: str) -> ec.EllipticCurvePrivateKey:
         if key_id not in self._private:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from modern.documents.keys import KeyRing
+from modern.documents.keys import REVOKED, KeyRing
 from modern.documents.seal import (
     DOCUMENT_TYPES,
     FIELD_NAMES,
@@ -24,6 +24,7 @@ class Outcome:
     issued_on: dt.date | None = None
     expires_on: dt.date | None = None
     expired: bool = False
+    revoked: bool = False  # signed with a key since revoked: refused
     # (label, value) of each attested field, in the seal's order.
     fields: list[tuple[str, str]] = field(default_factory=list)
 
@@ -52,6 +53,12 @@ def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
         verified = verify(code, keys)
     except SealError as error:
         return Outcome(authentic=False, reason=str(error))
+    if keys.state(verified.key_id).status == REVOKED:
+        return Outcome(authentic=False, revoked=True, key_id=verified.key_id,
+                       document_type=DOCUMENT_TYPES[verified.document_type],
+                       reason=f"Document révoqué : la clé de signature {verified.key_id} a été "
+                              "révoquée, ce document n'est plus reconnu comme authentique. "
+                              "Demandez au conducteur un document récent.")
     expired = verified.expired(today)
     return Outcome(
         authentic=True,

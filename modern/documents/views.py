@@ -7,8 +7,9 @@ client address instead, like the JSON verification. Expiry is judged on today's 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from modern.documents import publication
 from modern.documents.keys import KeyRing
 from modern.documents.pdf import code_in_pdf, typed_code
 from modern.documents.verification import check
@@ -65,3 +66,15 @@ def verifier() -> Response | tuple[str, int]:
         status = 422
     return render_template("documents/verifier.html", outcome=outcome, problem=problem,
                            code=request.form.get("code", "")), status
+
+
+@blueprint.get(publication.PATH)
+def published_keys() -> Response:
+    """The public keys of document seals, for verifiers outside the service (JWKS). Public
+    and the same for everybody: caches may keep it a few minutes, so a revocation shows
+    everywhere within that time."""
+    settings = current_app.config["SETTINGS"]
+    response = jsonify(publication.key_set(seal_keys(), settings.public_url))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -8,6 +8,7 @@ element that names each one, its SOAPAction and its response element.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,10 @@ class Operation:
     request: str  # Clark notation, {ns}name
     response: str
     action: str
+    fields: frozenset[str] = frozenset()  # the local names of the request's child elements
+    # Those whose XSD type collapses whitespace (every built-in type but xs:string and
+    # xs:normalizedString, XSD part 2 section 4.3.6): `<dateNaissance> 1995-12-13 </…>`.
+    collapsed: frozenset[str] = frozenset()
 
 
 class Contract:
@@ -64,6 +69,8 @@ class Contract:
             for operation in root.findall("wsdl:binding/wsdl:operation", NS)
             if operation.find("soap:operation", NS) is not None
         }
+        schema = root.find("wsdl:types/xs:schema", NS)
+        assert schema is not None  # checked by the caller
         operations = []
         for operation in root.findall("wsdl:portType/wsdl:operation", NS):
             name = operation.get("name", "")
@@ -71,11 +78,24 @@ class Contract:
             output_message = operation.find("wsdl:output", NS)
             if input_message is None or output_message is None:
                 continue
+            request = element_of(input_message.get("message", ""))
+            fields = _fields(schema, request.split("}", 1)[1])
             operations.append(Operation(
-                name=name, request=element_of(input_message.get("message", "")),
+                name=name, request=request,
                 response=element_of(output_message.get("message", "")),
-                action=actions.get(name, "")))
+                action=actions.get(name, ""), fields=frozenset(fields),
+                collapsed=frozenset(field for field, type_name in fields.items()
+                                    if _collapses(schema, type_name))))
         return operations
+
+    def other_operation_named(self, action: str, operation: Operation) -> bool:
+        """Whether a SOAPAction names an operation of the contract other than `operation`:
+        its exact action, or its name as the action's last segment (`"ConsulterSolde"`,
+        `urn:…#ConsulterSolde`, `…/ConsulterSolde`), in any case."""
+        last = re.split(r"[#/:]", action)[-1].lower()
+        return any(other is not operation and (action == other.action
+                                               or last == other.name.lower())
+                   for other in self.operations)
 
     def validator(self) -> etree.XMLSchema:
         """The XSD validator of the calling thread: with threaded workers each thread
@@ -90,3 +110,37 @@ class Contract:
     def wsdl_for(self, address: str) -> bytes:
         """The WSDL as checked in, with `soap:address` naming the address the client used."""
         return self.wsdl.replace(_ADDRESS, b"location=" + quoteattr(address).encode())
+
+
+def _local(qname: str) -> str:
+    return qname.split(":", 1)[-1]
+
+
+def _fields(schema: etree._Element, element_name: str) -> dict[str, str]:
+    """The child elements of a top-level element (its type named or inline): name → type."""
+    element = schema.find(f"xs:element[@name='{element_name}']", NS)
+    if element is None:
+        raise ValueError(f"the schema declares no element {element_name}")
+    complex_type = element.find("xs:complexType", NS)
+    if complex_type is None:
+        complex_type = schema.find(
+            f"xs:complexType[@name='{_local(element.get('type', ''))}']", NS)
+    if complex_type is None:
+        raise ValueError(f"element {element_name} has no complex type")
+    return {child.get("name", ""): child.get("type", "")
+            for child in complex_type.iterfind("xs:sequence/xs:element", NS)}
+
+
+def _collapses(schema: etree._Element, type_name: str) -> bool:
+    """Whether the simple type named `type_name` collapses whitespace: a built-in type other
+    than xs:string and xs:normalizedString, or a restriction of one."""
+    prefix, _, local = type_name.rpartition(":")
+    if prefix in ("xs", "xsd"):
+        return local not in ("string", "normalizedString")
+    simple = schema.find(f"xs:simpleType[@name='{local}']", NS)
+    restriction = None if simple is None else simple.find("xs:restriction", NS)
+    if restriction is None:
+        return False
+    if restriction.find("xs:whiteSpace[@value='collapse']", NS) is not None:
+        return True
+    return _collapses(schema, restriction.get("base", ""))

@@ -10,8 +10,11 @@ headers (`modern.security_headers`) and the notice's `Deprecation`/`Sunset`/`Lin
 else under /telepoints, the WSDL included, goes to Flask.
 
 The order of the pipeline is the point: content type, size (413 before reading more than the
-limit), closing date, hardened parse, dispatch on the body element (a SOAPAction that names
-another operation is refused), XSD validation of that element, the rate limit of the client
+limit), closing date, decoding (`Content-Encoding` inflated within the same limit, the
+character encoding read and the text checked for any DTD: `decoding`), hardened parse
+(`envelope`), dispatch on the body element (a SOAPAction that names another operation is
+refused; any other is accepted), what toolkits add taken off (`normalise`, the only lenient
+step), XSD validation of that element, the rate limit of the client
 address (refused messages count too) read with the file's lock state in one round trip, and
 only then the operation, in one transaction committed here. Whatever goes wrong becomes a
 fault with an `ErreurTelepoints` detail; nothing else leaks (no trace, no SQL).
@@ -39,15 +42,11 @@ from modern.security_headers import security_headers
 from modern.throttling import Admission, StoreUnavailable, throttling
 from telepoints_compat.context import EXTENSION, Compat
 from telepoints_compat.errors import TelepointsError
-from telepoints_compat.soap import envelope
+from telepoints_compat.soap import decoding, envelope
 from telepoints_compat.soap.contract import TNS
-from telepoints_compat.soap.envelope import (
-    SOAP11,
-    EnvelopeError,
-    MigrationNotice,
-    SoapVersion,
-    TooLarge,
-)
+from telepoints_compat.soap.envelope import SOAP11, MigrationNotice, SoapVersion
+from telepoints_compat.soap.errors import MAX_BODY, EnvelopeError, TooLarge
+from telepoints_compat.soap.normalise import normalise
 from telepoints_compat.soap.operations import CHECK_A_CODE, HANDLERS
 from telepoints_compat.soap.views import contract
 
@@ -92,20 +91,37 @@ def _counter(operation: str, outcome: str) -> Any:
     return LEGACY_REQUESTS.labels("soap", operation, outcome)
 
 
+@dataclass(frozen=True)
+class _Framing:
+    """What the HTTP headers say of the message: its SOAP version, the action it names (the
+    SOAP 1.1 `SOAPAction` header or the SOAP 1.2 `action` parameter) and its `charset`."""
+
+    version: SoapVersion | None
+    action: str | None
+    charset: str | None
+
+
 @functools.lru_cache(maxsize=64)
-def _content_type(header: str) -> tuple[SoapVersion | None, str | None]:
-    """The SOAP version and the SOAP 1.2 `action` parameter: clients send one or two
-    content types, each parsed once."""
+def _content_type(header: str) -> tuple[SoapVersion | None, str | None, str | None]:
+    """Version, `action` and `charset` of a content type: clients send one or two content
+    types, each parsed once."""
     media_type, options = parse_options_header(header)
-    return envelope.VERSIONS.get(media_type.lower()), options.get("action")
+    return (envelope.VERSIONS.get(media_type.lower()), options.get("action"),
+            options.get("charset"))
 
 
-def _version(environ: dict[str, Any]) -> tuple[SoapVersion | None, str | None]:
-    version, action = _content_type(environ.get("CONTENT_TYPE", ""))
+def _action(value: str | None) -> str | None:
+    """A SOAPAction as toolkits write it: quoted or not, with spaces or not."""
+    if value is None:
+        return None
+    return "".join(value.split()).strip('"') or None
+
+
+def _framing(environ: dict[str, Any]) -> _Framing:
+    version, action, charset = _content_type(environ.get("CONTENT_TYPE", ""))
     if version is SOAP11:
-        soap_action = environ.get("HTTP_SOAPACTION")  # the SOAPAction header
-        return version, None if soap_action is None else soap_action.strip().strip('"')
-    return version, action
+        action = environ.get("HTTP_SOAPACTION")  # the SOAPAction header
+    return _Framing(version, _action(action), charset)
 
 
 @dataclass(frozen=True)
@@ -128,11 +144,12 @@ def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
 
 def answer(exchange: _Exchange) -> _Answer:
     """The answer to one POST: a contract answer or a contract fault, whatever happens."""
-    version, action = _version(exchange.environ)
+    framing = _framing(exchange.environ)
+    version = framing.version
     if version is None:
         return _fault(exchange, SOAP11, EnvelopeError("type de contenu non pris en charge"), 415)
     try:
-        return _answer(exchange, version, action)
+        return _answer(exchange, version, framing)
     except TelepointsError as error:
         db.session.rollback()
         return _fault(exchange, version, error, 413 if isinstance(error, TooLarge) else None)
@@ -147,29 +164,23 @@ def answer(exchange: _Exchange) -> _Answer:
 
 
 _NUMERO_DOSSIER = f"{{{TNS}}}numeroDossier"
-_TYPED_WITH_SPACES = {_NUMERO_DOSSIER, f"{{{TNS}}}codeConfidentiel"}
-
-
-def _normalise_identifiers(payload: etree._Element) -> None:
-    """File numbers and codes are typed as printed, spaces included (contract section 1):
-    the spaces go before validation, so that the pattern judges the identifier itself."""
-    for child in payload:
-        if child.tag in _TYPED_WITH_SPACES and child.text:
-            child.text = "".join(child.text.split())
 
 
 def _read(exchange: _Exchange, body: bytes, version: SoapVersion,
-          action: str | None) -> tuple[str, etree._Element]:
+          framing: _Framing) -> tuple[str, etree._Element]:
     """The operation and its validated request element, or EnvelopeError."""
-    parsed = envelope.parse(body, version)
-    operation = contract().by_request.get(parsed.payload.tag)
+    parsed = envelope.parse(body, version, framing.charset)
+    the_contract = contract()
+    operation = the_contract.by_request.get(parsed.payload.tag)
     if operation is None:
         raise EnvelopeError("opération inconnue")
-    if action and action != operation.action:
+    action = framing.action
+    if action and action != operation.action \
+            and the_contract.other_operation_named(action, operation):
         raise EnvelopeError("SOAPAction contredit l'élément du Body")
     exchange.operation = operation.name
-    _normalise_identifiers(parsed.payload)
-    if not contract().validator().validate(parsed.payload):
+    normalise(parsed.payload, operation)
+    if not the_contract.validator().validate(parsed.payload):
         raise EnvelopeError(f"{operation.name} non conforme au schéma")
     return operation.name, parsed.payload
 
@@ -194,18 +205,18 @@ def _body(environ: dict[str, Any]) -> bytes:
             length = int(declared)
         except ValueError:
             raise EnvelopeError("Content-Length illisible") from None
-        if length > envelope.MAX_BODY:
+        if length > MAX_BODY:
             raise TooLarge()
         return bytes(stream.read(max(length, 0)))
     if not environ.get("wsgi.input_terminated"):
         return b""
-    body = bytes(stream.read(envelope.MAX_BODY + 1))
-    if len(body) > envelope.MAX_BODY:
+    body = bytes(stream.read(MAX_BODY + 1))
+    if len(body) > MAX_BODY:
         raise TooLarge()
     return body
 
 
-def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _Answer:
+def _answer(exchange: _Exchange, version: SoapVersion, framing: _Framing) -> _Answer:
     body = _body(exchange.environ)
     context = exchange.context
     if context.notice.closed(context.clock()):
@@ -213,7 +224,8 @@ def _answer(exchange: _Exchange, version: SoapVersion, action: str | None) -> _A
     # Parsing comes before the rate limit (it is bounded: 64 KiB, no DTD, limited depth), so
     # that one round trip to the counters both counts the request and reads the file's lock.
     try:
-        name, payload = _read(exchange, body, version, action)
+        body = decoding.inflate(body, exchange.environ.get("HTTP_CONTENT_ENCODING"))
+        name, payload = _read(exchange, body, version, framing)
     except EnvelopeError:
         _admit(exchange, None)  # a refused message counts against the limit too
         raise

@@ -1,10 +1,12 @@
 """SOAP envelopes: reading requests safely, writing answers and faults (SOAP 1.1 and 1.2).
 
-Reading is hardened (OWASP XML Security, checklist X1 to X3): the body is at most
-`MAX_BODY` bytes (checked by the caller before reading); any DTD is refused, before parsing
-when it can be seen in the bytes and after parsing otherwise (another encoding); entities are
-never expanded, nothing is fetched from the network, libxml2's own limits stay on
-(`huge_tree=False`), and the tree is at most `MAX_DEPTH` deep and `MAX_ELEMENTS` large.
+Reading is hardened (OWASP XML Security, checklist X1 to X3) and is the second step of one
+pipeline: `decoding` has inflated the body within `MAX_BODY` bytes and turned it into UTF-8
+with no markup declaration (DTD, entity) in it, whatever its encoding; the parser here is
+forced to UTF-8, expands no entity, fetches nothing from the network, keeps libxml2's own
+limits (`huge_tree=False`), and a resolver refuses every load libxml2 would still attempt
+(file, URL, entity: defence in depth behind the decoding step). The tree is at most
+`MAX_DEPTH` deep and `MAX_ELEMENTS` large.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from telepoints_compat.errors import TelepointsError
+from telepoints_compat.soap import decoding
 from telepoints_compat.soap.contract import TNS
+from telepoints_compat.soap.errors import EnvelopeError
 
-MAX_BODY = 64 * 1024
 MAX_DEPTH = 16  # the contract's deepest request is Envelope/Body/operation/field: 4
 MAX_ELEMENTS = 500
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -63,22 +66,6 @@ VERSIONS = {SOAP11.media_type: SOAP11, SOAP12.media_type: SOAP12}
 _ENVELOPE_TAGS = frozenset(version.envelope_tag for version in VERSIONS.values())
 
 
-class EnvelopeError(TelepointsError):
-    """The message is not a SOAP message of this contract: REQUETE_INVALIDE, with the SOAP
-    fault code the specification asks for (VersionMismatch, MustUnderstand or Client)."""
-
-    def __init__(self, detail: str, soap_code: str | None = None) -> None:
-        super().__init__("REQUETE_INVALIDE", detail=detail)
-        self.soap_code = soap_code
-
-
-class TooLarge(EnvelopeError):
-    """Over MAX_BODY bytes: refused with HTTP 413 before anything is parsed."""
-
-    def __init__(self) -> None:
-        super().__init__("requête trop volumineuse")
-
-
 @dataclass(frozen=True)
 class Request:
     version: SoapVersion
@@ -95,22 +82,36 @@ PARSER_OPTIONS = {
 _local = threading.local()
 
 
+class LoadRefused(Exception):
+    """libxml2 asked to load something (a DTD, an entity, any URL or file)."""
+
+
+class _RefuseEveryLoad(etree.Resolver):
+    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+        raise LoadRefused()
+
+
 def _parser() -> etree.XMLParser:
-    """One parser per thread (lxml parsers are not shared between threads)."""
+    """One parser per thread (lxml parsers are not shared between threads), forced to UTF-8:
+    `decoding` hands it nothing else."""
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(**PARSER_OPTIONS)
+        parser = etree.XMLParser(encoding="utf-8", **PARSER_OPTIONS)
+        parser.resolvers.add(_RefuseEveryLoad())
         _local.parser = parser
     return parser
 
 
-def parse(body: bytes, version: SoapVersion) -> Request:
+def parse(body: bytes, version: SoapVersion, charset: str | None = None) -> Request:
+    """The SOAP request in `body` (already inflated), read in its encoding: the one it
+    declares, else the HTTP `charset`, else UTF-8."""
     if not body.strip():
         raise EnvelopeError("corps de requête vide")
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise EnvelopeError("DTD interdite")
+    document = decoding.to_utf8(body, charset)
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(document, _parser())
+    except LoadRefused:
+        raise EnvelopeError("DTD interdite") from None
     except (etree.XMLSyntaxError, ValueError):
         raise EnvelopeError("XML mal formé") from None
     docinfo = root.getroottree().docinfo
@@ -160,7 +161,8 @@ def _check_headers(header: etree._Element, version: SoapVersion) -> None:
     contract declares no WS-Security: a signed request is refused, not half-read)."""
     attribute = f"{{{version.namespace}}}mustUnderstand"
     for block in header:
-        if isinstance(block.tag, str) and block.get(attribute) in ("1", "true"):
+        # xs:boolean, read as the XSD reads it (whitespace collapsed): " true" is true.
+        if isinstance(block.tag, str) and (block.get(attribute) or "").strip() in ("1", "true"):
             raise EnvelopeError("en-tête obligatoire non pris en charge",
                                 soap_code="MustUnderstand")
 
@@ -215,14 +217,20 @@ def response(version: SoapVersion, notice: MigrationNotice,
 
 def fault(version: SoapVersion, notice: MigrationNotice, error: TelepointsError) -> bytes:
     """A fault whose detail is one `ErreurTelepoints`: its content depends on the error code
-    (and the end of a lock) only."""
+    (and the end of a lock) only.
+
+    No `AvisMigration` header: the contract's bindings declare it on outputs only, and
+    clients generated strictly from them (Perl SOAP::WSDL) fail on a header their fault
+    message does not declare. A fault tells the new address in the HTTP `Link` header, and
+    `SERVICE_CLOS` in its reason too."""
     soap, tp = _makers(version)
     detail = tp.ErreurTelepoints(tp.code(error.code), tp.message(error.message))
     if error.locked_until is not None:
         detail.append(tp.dateDeblocage(_iso(error.locked_until)))
     soap_code = getattr(error, "soap_code", None) or (
         version.client_code if error.client_side else version.server_code)
-    reason = error.message if error.detail is None else f"{error.message} ({error.detail})"
+    detail_text = notice.url if error.code == "SERVICE_CLOS" else error.detail
+    reason = error.message if detail_text is None else f"{error.message} ({detail_text})"
     prefixed = f"soap:{soap_code}"
     body: Any
     if version is SOAP11:
@@ -233,7 +241,7 @@ def fault(version: SoapVersion, notice: MigrationNotice, error: TelepointsError)
         body = soap.Fault(soap.Code(soap.Value(prefixed)),
                           soap.Reason(soap.Text(reason, {XML_LANG: "fr"})),
                           soap.Detail(detail))
-    return _serialize(soap.Envelope(_header(version, notice), soap.Body(body)))
+    return _serialize(soap.Envelope(soap.Body(body)))
 
 
 def http_status(version: SoapVersion, error: TelepointsError) -> int:

@@ -1,26 +1,27 @@
 """What the account and FranceConnect tests share: demo licences with known holders, the
-local FranceConnect on a loopback port, an application wired to it, and small helpers to
-read CSRF tokens and the outbox as a person would read a page and a mailbox."""
+session's FranceConnect (oidc-provider, see tests/conftest.py) registered for the service,
+an application wired to it, and small helpers to read CSRF tokens and the outbox as a person
+would read a page and a mailbox."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import BaseWSGIServer
+from joserfc.jwk import Key
 
-from adapters.franceconnect_local import DemoIdentity, LocalFranceConnect, RegisteredClient
+from adapters.franceconnect_provider import DemoIdentity, ProviderProcess, Registration
 from modern.accounts.sessions import ServerSessionInterface
 from modern.db import db
 from modern.licences.importer import import_extract
@@ -69,35 +70,75 @@ STRANGER_FC = DemoIdentity(given_name="Camille", family_name="DURAND",
                            birthdate="1990-01-01", email=HELENE.email)
 
 
+# Our registration at the provider, and variants of it for the tests of how the service
+# copes with what FranceConnect may do: RS256 instead of ES256, a service approved only for
+# the minimal scopes, and two misbehaving providers (userinfo as plain JSON, no `acr`).
+RS256_CLIENT_ID = CLIENT_ID + "-rs256"
+MINIMAL_CLIENT_ID = CLIENT_ID + "-minimal"
+JSON_USERINFO_CLIENT_ID = CLIENT_ID + "-userinfo-json"
+NO_ACR_CLIENT_ID = CLIENT_ID + "-sans-acr"
+MINIMAL_SCOPES = "openid given_name family_name birthdate"
+DEFAULT_IDENTITIES = (HELENE_FC, LOIC_FC, STRANGER_FC)
+
+
+def registrations(public_url: str) -> tuple[Registration, ...]:
+    def registration(client_id: str, **changes: Any) -> Registration:
+        return Registration(
+            client_id=client_id, client_secret=CLIENT_SECRET,
+            redirect_uris=(public_url + "/compte/franceconnect/retour",),
+            post_logout_redirect_uris=(public_url + "/compte/franceconnect/deconnexion",),
+            **changes)
+
+    return (registration(CLIENT_ID),
+            registration(RS256_CLIENT_ID, id_token_alg="RS256", userinfo_alg="RS256"),
+            registration(MINIMAL_CLIENT_ID, scope=MINIMAL_SCOPES),
+            registration(JSON_USERINFO_CLIENT_ID, userinfo_alg=None),
+            registration(NO_ACR_CLIENT_ID, omit_acr=True))
+
+
 @dataclass
 class RunningProvider:
-    fc: LocalFranceConnect
-    server: BaseWSGIServer
+    """The session's oidc-provider, registered for one address of the service."""
+
+    process: ProviderProcess
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return self.process.base
 
     @property
     def discovery(self) -> str:
-        return self.base + "/api/v2/.well-known/openid-configuration"
+        return self.process.discovery_url
 
-    def key_for(self, identity: DemoIdentity) -> str:
-        return identity.key
+    def signing_key(self, alg: str = "ES256") -> Key:
+        """The provider's private key for `alg`: tests forge tokens "from the provider"."""
+        return self.process.config.signing_key(alg)
+
+    def rotate_keys(self) -> None:
+        self.process.rotate_keys()
+
+    @contextmanager
+    def issuer_changed(self, issuer: str) -> Iterator[None]:
+        """The provider answers as another issuer, until the block ends."""
+        before = self.process.config
+        self.process.reload(replace(before, issuer=issuer))
+        try:
+            yield
+        finally:
+            self.process.reload(replace(self.process.config, issuer=before.issuer))
 
 
-def start_provider(public_url: str,
-                   identities: tuple[DemoIdentity, ...] = (HELENE_FC, LOIC_FC, STRANGER_FC)
+def start_provider(process: ProviderProcess, public_url: str,
+                   identities: tuple[DemoIdentity, ...] = DEFAULT_IDENTITIES
                    ) -> RunningProvider:
-    client = RegisteredClient(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-        redirect_uris=(public_url + "/compte/franceconnect/retour",),
-        post_logout_redirect_uris=(public_url + "/compte/franceconnect/deconnexion",))
-    provider = LocalFranceConnect([client], identities)
-    server = provider.serve("127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True,
-                     kwargs={"poll_interval": 0.05}).start()
-    return RunningProvider(provider, server)
+    """The session's provider with our registrations for `public_url` and `identities`
+    offered (besides the ones offered before): reconfigured only when that changes."""
+    config = replace(process.config, clients=registrations(public_url),
+                     identities=tuple(dict.fromkeys((*process.config.identities,
+                                                     *identities))))
+    if config != process.config:
+        process.reload(config)
+    return RunningProvider(process)
 
 
 def settings_for(make_settings: Callable[..., Settings], public_url: str,
@@ -124,11 +165,8 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def provider() -> Iterator[RunningProvider]:
-    running = start_provider("http://localhost")
-    yield running
-    running.server.shutdown()
-    running.server.server_close()
+def provider(franceconnect_process: ProviderProcess) -> RunningProvider:
+    return start_provider(franceconnect_process, "http://localhost")
 
 
 @pytest.fixture
@@ -229,12 +267,42 @@ def franceconnect_start(client: FlaskClient) -> str:
 
 
 def provider_choose(authorize_url: str, identity: DemoIdentity | None) -> str:
-    """At the provider: picks an identity (None: refuses). Returns the callback path+query."""
-    data = {"identite": identity.key} if identity else {"action": "refuser"}
-    answer = requests.post(authorize_url, data=data, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302, answer.text
+    """At the provider, in a browser of its own: picks an identity (None: refuses). Returns
+    the callback (path and query) the provider sends the browser back to."""
+    http = requests.Session()
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
+    answer = _within(http, origin, http.get(authorize_url, allow_redirects=False, timeout=5))
+    if answer.status_code == 200:  # the identity chooser
+        data = {"identite": identity.key} if identity else {"action": "refuser"}
+        answer = _within(http, origin, http.post(answer.url, data=data, allow_redirects=False,
+                                                 timeout=5))
+    assert answer.is_redirect, (answer.status_code, answer.text)
     parts = urlsplit(answer.headers["Location"])
     return f"{parts.path}?{parts.query}"
+
+
+def _within(http: requests.Session, origin: str, answer: requests.Response
+            ) -> requests.Response:
+    """Follows the provider's redirects to itself; stops at a page or a redirect elsewhere."""
+    while answer.is_redirect:
+        target = urljoin(answer.url, answer.headers["Location"])
+        if not target.startswith(origin + "/"):
+            break
+        answer = http.get(target, allow_redirects=False, timeout=5)
+    return answer
+
+
+def provider_logout(logout_url: str) -> requests.Response:
+    """FranceConnect's session/end as a browser goes through it: its page submits itself."""
+    http = requests.Session()
+    page = http.get(logout_url, allow_redirects=False, timeout=5)
+    if page.status_code != 200:
+        return page
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+    assert action, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    return http.post(action.group(1), data={**fields, "logout": "yes"}, allow_redirects=False,
+                     timeout=5)
 
 
 def franceconnect_sign_in(client: FlaskClient, identity: DemoIdentity) -> Any:

@@ -1,5 +1,5 @@
-"""The account pages in headless Chromium, against a real server on loopback and the local
-FranceConnect on another port: FranceConnect end to end (first-time link, match and mismatch,
+"""The account pages in headless Chromium, against a real server on loopback and FranceConnect
+(oidc-provider) on another port: FranceConnect end to end (first-time link, match and mismatch,
 logout), local sign-up with the confirmation link from the outbox, sign-in, reset, and the
 arrivals from Télépoints. axe finds no serious or critical violation on any page."""
 
@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from adapters.franceconnect_provider import ProviderProcess
 from modern.db import db
 from modern.settings import Settings
 from telepoints_compat.context import compat
@@ -46,7 +47,8 @@ class Live:
 
 @pytest.fixture
 def live(make_settings: Callable[..., Settings], tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+         monkeypatch: pytest.MonkeyPatch,
+         franceconnect_process: ProviderProcess) -> Iterator[Live]:
     """The service and the local FranceConnect, each on its own loopback port. The service's
     port must be known before the provider registers its return addresses, and the provider's
     before the service is configured: the server binds first, the application comes after."""
@@ -54,7 +56,7 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
                          threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    provider = start_provider(url)
+    provider = start_provider(franceconnect_process, url)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(settings_for(make_settings, url, provider))
     holder["app"] = app
@@ -66,8 +68,6 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
     server.shutdown()
     thread.join(5)
     server.server_close()
-    provider.server.shutdown()
-    provider.server.server_close()
     empty_database(app)
 
 
@@ -103,7 +103,7 @@ def test_franceconnect_end_to_end(page: Any, live: Live) -> None:
     assert page.get_by_role("link", name="Qu’est-ce que FranceConnect ?").get_attribute(
         "href") == "https://franceconnect.gouv.fr/"
     franceconnect_button(page).click()
-    page.wait_for_url(f"{live.provider.base}/api/v2/authorize?**")
+    page.wait_for_url(f"{live.provider.base}/api/v2/interaction/**")
     assert_accessible(page)
     page.get_by_role("button", name="Continuer avec HELENE MARIE LEFEVRE").click()
 

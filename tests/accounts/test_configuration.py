@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from modern.accounts.cli import build_local_provider
+from modern.accounts.cli import local_provider_config
 from modern.accounts.franceconnect import config_from, local_client_secret
 from modern.settings import Settings, SettingsError
 from tests.accounts.support import HELENE, LOIC
@@ -26,7 +26,20 @@ def test_development_points_to_the_local_provider() -> None:
         "http://127.0.0.1:8000/compte/franceconnect/deconnexion"
     config = config_from(settings, "k" * 40)
     assert config is not None and config.client_secret == local_client_secret("k" * 40)
-    assert config.acr_values == "eidas1" and "openid" in config.scopes
+    # Only what the service uses: birth name, first names, birth date (data minimisation).
+    assert config.scopes == ("openid", "given_name", "family_name", "birthdate")
+    assert config.acr_values == "eidas1"
+    assert config.accepted_acr == ("eidas1", "eidas2", "eidas3")
+
+
+@pytest.mark.parametrize(("asked", "accepted"), [
+    ("eidas1", ("eidas1", "eidas2", "eidas3")), ("eidas2", ("eidas2", "eidas3")),
+    ("eidas3", ("eidas3",))])
+def test_the_level_accepted_back_follows_the_level_asked(asked: str,
+                                                         accepted: tuple[str, ...]) -> None:
+    config = config_from(Settings.from_env({"FRANCECONNECT_ACR_VALUES": asked}), "k" * 40)
+    assert config is not None and config.acr_values == asked
+    assert config.accepted_acr == accepted
 
 
 def test_production_needs_https_and_real_credentials() -> None:
@@ -74,16 +87,19 @@ def test_the_local_provider_offers_identities_of_demo_licences(
 def test_the_local_provider_is_built_from_the_settings(app: Flask, tmp_path: Path) -> None:
     settings = Settings(environment="development", secret_key="k" * 40)
     with app.app_context():
-        provider, host, port = build_local_provider(settings, "k" * 40, tmp_path, 3)
-    assert (host, port) == ("127.0.0.1", 9400)
-    [client] = provider.clients.values()
+        config = local_provider_config(settings, "k" * 40, tmp_path, 3)
+    assert (config.host, config.port) == ("127.0.0.1", 9400)
+    assert config.issuer == "http://127.0.0.1:9400/api/v2"
+    [client] = config.clients
     assert client.client_secret == local_client_secret("k" * 40)
     assert client.redirect_uris == ("http://127.0.0.1:8000/compte/franceconnect/retour",)
-    assert len(provider.identities) == 4
-    assert (tmp_path / "franceconnect-local-keys.json").stat().st_mode & 0o077 == 0
-    with app.app_context():  # the same key after a restart
-        again, _, _ = build_local_provider(settings, "k" * 40, tmp_path, 3)
-    assert again.keys.current.kid == provider.keys.current.kid
+    assert client.scope == "openid given_name family_name birthdate"
+    assert len(config.identities) == 4
+    assert (tmp_path / "franceconnect-provider-keys.json").stat().st_mode & 0o077 == 0
+    with app.app_context():  # the same keys after a restart
+        again = local_provider_config(settings, "k" * 40, tmp_path, 3)
+    assert [key.kid for key in again.keys] == [key.kid for key in config.keys]
+    assert {key.alg for key in config.keys} == {"ES256", "RS256"}
 
 
 @pytest.mark.parametrize("changes", [
@@ -95,7 +111,7 @@ def test_the_local_provider_refuses_to_stand_for_the_real_one(
         app: Flask, tmp_path: Path, changes: dict[str, str]) -> None:
     settings = Settings(secret_key="k" * 40, **changes)  # type: ignore[arg-type]
     with app.app_context(), pytest.raises(click.ClickException):
-        build_local_provider(settings, "k" * 40, tmp_path, 3)
+        local_provider_config(settings, "k" * 40, tmp_path, 3)
 
 
 def test_client_settings_override_cannot_be_read_back() -> None:

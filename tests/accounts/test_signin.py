@@ -266,7 +266,10 @@ def test_the_cookie_in_development(make_settings: Callable[..., Settings], tmp_p
 
 
 def test_pages_without_a_session_set_no_cookie(app: Flask, client: FlaskClient) -> None:
-    for path in ("/healthz", "/compte/creer/verifiez-vos-courriels", "/dsfr/dsfr.min.css"):
+    from modern.assets import asset_url
+
+    for path in ("/healthz", "/compte/creer/verifiez-vos-courriels",
+                 asset_url(app, "dsfr.min.css")):
         assert "Set-Cookie" not in client.get(path).headers
 
 

@@ -27,7 +27,11 @@ from tests.consultation.support import open_account, sign_in
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-PUBLIC = "/api/v1/verifications"
+PUBLIC = {"/api/v1/verifications", "/api/v1/partages/consultation"}
+# What a valid request of a holder gets when it succeeds; generated share ids and codes match
+# nothing, so those answers are the declared 404.
+SUCCESS = {("POST", "/api/v1/partages"): 201, ("DELETE", "/api/v1/partages/{share_id}"): 404,
+           ("POST", "/api/v1/partages/consultation"): 404}
 
 
 @pytest.fixture
@@ -49,7 +53,7 @@ def holder_cookie(app: Flask, demo: dict[str, dict[str, Any]]) -> dict[str, str]
 
 def operations(schema: Any) -> list[Any]:
     found = [result.ok() for result in schema.get_all_operations()]
-    assert len(found) == 7
+    assert len(found) == 11
     return found
 
 
@@ -69,19 +73,20 @@ def run(operation: Any, mode: GenerationMode, examples: int, **call: Any) -> lis
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_the_api_answers_a_holder_as_its_document_says(
         api_schema: Any, holder_cookie: dict[str, str], mode: GenerationMode) -> None:
-    seen: dict[str, list[int]] = {}
+    seen: dict[tuple[str, str], list[int]] = {}
     for operation in operations(api_schema):
-        seen[operation.path] = run(operation, mode, 15, cookies=holder_cookie)
+        seen[operation.method.upper(), operation.path] = run(operation, mode, 15,
+                                                             cookies=holder_cookie)
     if mode is GenerationMode.POSITIVE:
         # Valid requests of a FranceConnect holder succeed: both documents, every resource.
-        for path, statuses in seen.items():
-            assert 200 in statuses, (path, statuses)
+        for key, statuses in seen.items():
+            assert SUCCESS.get(key, 200) in statuses, (key, statuses)
 
 
 def test_anonymous_clients_get_declared_answers(api_schema: Any) -> None:
     for operation in operations(api_schema):
         statuses = run(operation, GenerationMode.POSITIVE, 5)
-        if operation.path != PUBLIC:
+        if operation.path not in PUBLIC:
             assert set(statuses) == {401}, (operation.path, statuses)
 
 
@@ -95,8 +100,10 @@ def test_the_document_is_openapi_3_with_the_session_scheme(app: Flask) -> None:
     assert found == {
         ("/api/v1/permis", "get"), ("/api/v1/solde", "get"), ("/api/v1/historique", "get"),
         ("/api/v1/previsions", "get"), ("/api/v1/documents", "get"),
-        ("/api/v1/documents/{kind}", "get"), ("/api/v1/verifications", "post")}
+        ("/api/v1/documents/{kind}", "get"), ("/api/v1/verifications", "post"),
+        ("/api/v1/partages", "get"), ("/api/v1/partages", "post"),
+        ("/api/v1/partages/{share_id}", "delete"), ("/api/v1/partages/consultation", "post")}
     # The verification is public; everything else takes the holder's session.
     for path, method in found:
         security = document["paths"][path][method]["security"]
-        assert security == ([] if path == PUBLIC else [{"session": []}])
+        assert security == ([] if path in PUBLIC else [{"session": []}])

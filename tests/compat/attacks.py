@@ -3,6 +3,10 @@ bench that times it. `{file}` and `{url}` are filled with a local file and a loo
 
 from __future__ import annotations
 
+import functools
+import gzip
+from typing import Any, NamedTuple
+
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 TNS = "urn:fr:interieur:telepoints:v1"
@@ -28,16 +32,51 @@ def _quadratic() -> str:
             + _envelope("&a;" * 8000))
 
 
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """16 MiB of envelope in about 16 KiB: inflated, it is far over the 64 KiB bound."""
+    return gzip.compress(_envelope("1" * (16 * 1024 * 1024)).encode(), 9)
+
+
+class Attack(NamedTuple):
+    content_type: str
+    body: bytes
+    headers: dict[str, str] | None = None
+
+    def all_headers(self) -> dict[str, str]:
+        return {"Content-Type": self.content_type, **(self.headers or {})}
+
+
 def _entity(system: str) -> str:
     return (f'<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY x SYSTEM "{system}">]>'
             + _envelope("&x;"))
 
 
-def corpus(file: str, url: str) -> dict[str, tuple[str, bytes]]:
-    """name: (content type, body)."""
+def parameter_entity(system: str) -> str:
+    """The attack that made libxml2 read files despite `load_dtd=False`: a parameter entity
+    in the internal subset, invisible to a byte check once the body is not in UTF-8."""
+    return (f'<!DOCTYPE s:Envelope [<!ENTITY % p SYSTEM "{system}"> %p;]>'
+            + _envelope("991091010000"))
+
+
+# Encodings with their XML names, BOM or not: the byte check on "<!DOCTYPE" sees none of them.
+ENCODED = {
+    "UTF-16": ("utf-16", "UTF-16"), "UTF-16BE": ("utf-16-be", "UTF-16BE"),
+    "UTF-32": ("utf-32", "UTF-32"), "UTF-32BE": ("utf-32-be", "UTF-32BE"),
+    "EBCDIC (IBM037)": ("cp037", "IBM037"), "EBCDIC (IBM500)": ("cp500", "IBM500"),
+    "UTF-7": ("utf-7", "UTF-7"), "ISO-2022-JP": ("iso2022_jp", "ISO-2022-JP"),
+}
+
+
+def encoded(text: str, codec: str, xml_name: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="{xml_name}"?>' + text).encode(codec)
+
+
+def corpus(file: str, url: str) -> dict[str, Attack]:
+    """Each attack by its name."""
     deep_closed = _envelope("<a>" * 10000 + "</a>" * 10000)
     deep_within_limit = _envelope("<a>" * 2000 + "</a>" * 2000)
-    return {
+    attacks: dict[str, tuple[Any, ...]] = {
         "billion laughs": (TEXT_XML, _laughs().encode()),
         "quadratic blow-up": (TEXT_XML, _quadratic().encode()),
         "external entity, local file": (TEXT_XML, _entity(file).encode()),
@@ -59,5 +98,15 @@ def corpus(file: str, url: str) -> dict[str, tuple[str, bytes]]:
         "SOAP 1.2 body with a 1.1 content type": (TEXT_XML,
                                                   _envelope("991091010000", SOAP12).encode()),
         "garbage bytes": (TEXT_XML, bytes(range(256)) * 16),
+        **{f"parameter entity to a file in {name}": ("text/xml", encoded(
+            parameter_entity(file), codec, xml_name))
+           for name, (codec, xml_name) in ENCODED.items()},
+        **{f"parameter entity to /dev/zero in {name}": ("text/xml", encoded(
+            parameter_entity("file:///dev/zero"), codec, xml_name))
+           for name, (codec, xml_name) in ENCODED.items()},
+        "billion laughs in EBCDIC": ("text/xml", encoded(
+            _laughs().replace('<?xml version="1.0"?>', ""), "cp037", "IBM037")),
+        "gzip bomb": ("text/xml", _gzip_bomb(), {"Content-Encoding": "gzip"}),
         "empty body": (TEXT_XML, b""),
     }
+    return {name: Attack(*value) for name, value in attacks.items()}

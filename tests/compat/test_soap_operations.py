@@ -48,7 +48,10 @@ def _body_is_valid(transport: FlaskClientTransport, schema: etree.XMLSchema) -> 
     assert body is not None
     payload = body[0]
     if payload.tag.endswith("Fault"):
-        payload = next(payload.iter(f"{{{TNS}}}ErreurTelepoints"))
+        # The bindings declare the AvisMigration header on outputs only: a fault has none.
+        assert root.find(f".//{{{TNS}}}AvisMigration") is None
+        schema.assertValid(next(payload.iter(f"{{{TNS}}}ErreurTelepoints")))
+        return
     schema.assertValid(payload)
     header = root[0]
     schema.assertValid(header.find(f"{{{TNS}}}AvisMigration"))

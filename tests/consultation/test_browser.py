@@ -1,5 +1,5 @@
-"""The holder's pages in headless Chromium, against a real server on loopback (and the local
-FranceConnect on another port): the dashboard of demo holders in each situation, on a desktop
+"""The holder's pages in headless Chromium, against a real server on loopback (and FranceConnect
+(oidc-provider) on another port): the dashboard of demo holders in each situation, on a desktop
 and on a phone, the forecast, a document downloaded then verified on /verifier, a tampered
 code and an expired document refused with their reason, the full record through FranceConnect,
 the alerts page. axe finds no serious or critical violation on any page."""
@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from adapters.franceconnect_local import DemoIdentity
+from adapters.franceconnect_provider import DemoIdentity, ProviderProcess
 from modern.documents.pdf import build, printable_code
 from modern.documents.seal import ATTESTATION
 from modern.licences.record import decode_record
@@ -78,15 +78,17 @@ def identity(record: dict[str, Any]) -> DemoIdentity:
 
 @pytest.fixture
 def live(make_settings: Callable[..., Settings], tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
-    """The service and the local FranceConnect on loopback; the demo licences imported, an
-    account (e-mail and password) for each situation."""
+         monkeypatch: pytest.MonkeyPatch,
+         franceconnect_process: ProviderProcess) -> Iterator[Live]:
+    """The service and FranceConnect (oidc-provider) on loopback; the demo licences
+    imported, an account (e-mail and password) for each situation."""
     records = demo_records()
     holder: dict[str, Flask] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
                          threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    provider = start_provider(url, (identity(records["plusieurs_retraits"]),))
+    provider = start_provider(franceconnect_process, url,
+                              (identity(records["plusieurs_retraits"]),))
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(settings_for(make_settings, url, provider))
     holder["app"] = app
@@ -102,8 +104,6 @@ def live(make_settings: Callable[..., Settings], tmp_path: Path,
     server.shutdown()
     thread.join(5)
     server.server_close()
-    provider.server.shutdown()
-    provider.server.server_close()
     empty_database(app)
 
 

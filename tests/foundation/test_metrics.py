@@ -3,10 +3,10 @@ from flask.testing import FlaskClient
 
 def test_metrics_count_requests_by_route_pattern(client: FlaskClient) -> None:
     client.get("/healthz")
-    client.get("/dsfr/does-not-exist.css")
+    client.get("/compte/confirmation/does-not-exist")
     body = client.get("/metrics").get_data(as_text=True)
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in body
-    assert 'route="/dsfr/<path:filename>"' in body
+    assert 'route="/compte/confirmation/<jeton>"' in body
     assert "does-not-exist" not in body
 
 

@@ -1,5 +1,7 @@
-"""The OpenID Connect client against the local FranceConnect: the authorization request
-FranceConnect v2 requires, and every token it must refuse (checklist F1, F2)."""
+"""The OpenID Connect client against FranceConnect as it runs (oidc-provider): the
+authorization request FranceConnect v2 requires, and every token it must refuse (checklist
+F1, F2). Forged tokens are signed with the provider's own private keys where the forgery is
+about something else than the signature."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import pytest
 import requests
 from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey
+from joserfc.jws import extract_compact
 
 from adapters.franceconnect import (
     FranceConnectClient,
@@ -26,11 +28,12 @@ from adapters.franceconnect import (
     new_nonce,
     new_state,
 )
-from adapters.franceconnect_local import LocalFranceConnect, RegisteredClient
 from tests.accounts.support import (
     CLIENT_ID,
     CLIENT_SECRET,
     HELENE_FC,
+    MINIMAL_CLIENT_ID,
+    RS256_CLIENT_ID,
     RunningProvider,
     provider_choose,
     query,
@@ -52,9 +55,10 @@ class CountingSession(requests.Session):
         return super().get(url, **kwargs)
 
 
-def make_client(provider: RunningProvider, **options: Any) -> FranceConnectClient:
+def make_client(provider: RunningProvider, client_id: str = CLIENT_ID,
+                **options: Any) -> FranceConnectClient:
     config = FranceConnectConfig(
-        discovery_url=provider.discovery, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        discovery_url=provider.discovery, client_id=client_id, client_secret=CLIENT_SECRET,
         redirect_uri="http://localhost/compte/franceconnect/retour",
         post_logout_redirect_uri="http://localhost/compte/franceconnect/deconnexion",
         **options)
@@ -77,7 +81,7 @@ def claims(provider: RunningProvider, **changes: Any) -> dict[str, Any]:
 
 def signed(provider: RunningProvider, values: dict[str, Any], key: Any = None,
            alg: str = "ES256") -> str:
-    key = key or provider.fc.keys.current
+    key = key or provider.signing_key(alg)
     return jwt.encode({"alg": alg, "kid": key.kid}, values, key, [alg])
 
 
@@ -91,7 +95,7 @@ def unsigned(values: dict[str, Any]) -> str:
 
 def hs256_with_public_key(provider: RunningProvider, values: dict[str, Any]) -> str:
     """The classic key-confusion forgery: HMAC keyed with the provider's public key."""
-    key = provider.fc.keys.current
+    key = provider.signing_key("ES256")
     head = b64(json.dumps({"alg": "HS256", "kid": key.kid}).encode())
     body = b64(json.dumps(values).encode())
     secret = key.as_pem(private=False)
@@ -112,8 +116,8 @@ def test_the_authorization_request_carries_what_franceconnect_v2_requires(
     assert params["client_id"] == CLIENT_ID
     assert params["redirect_uri"] == "http://localhost/compte/franceconnect/retour"
     assert params["acr_values"] == "eidas1"
-    assert set(params["scope"].split()) >= {"openid", "given_name", "family_name",
-                                            "birthdate"}
+    # Only what the service uses (data minimisation).
+    assert params["scope"] == "openid given_name family_name birthdate"
     assert params["state"] == state and params["nonce"] == nonce
     assert len(state) >= 32 and state.isalnum() and nonce.isalnum() and state != nonce
 
@@ -140,14 +144,50 @@ def test_a_complete_sign_in_checks_the_id_token_and_the_signed_userinfo(
     assert result.userinfo["family_name"] == "LEFEVRE"
     assert result.userinfo["given_name"] == "HELENE MARIE"
     assert result.userinfo["birthdate"] == "1980-05-04"
+    assert not {"email", "gender", "birthplace", "birthcountry"} & set(result.userinfo)
+
+
+def test_the_sub_is_pairwise_per_service(fc: FranceConnectClient,
+                                         provider: RunningProvider) -> None:
+    """Another registration (a new one, or production after the integration platform) gets
+    another `sub` for the same person."""
+    subs = []
+    for client in (fc, make_client(provider, MINIMAL_CLIENT_ID)):
+        nonce = new_nonce()
+        callback = provider_choose(client.authorization_url(new_state(), nonce), HELENE_FC)
+        subs.append(client.complete(query(callback)["code"], nonce).sub)
+    assert subs[0] != subs[1]
+    assert all(len(sub) == 66 and sub.endswith("v1") for sub in subs)
+
+
+def test_a_service_approved_for_fewer_scopes_is_refused_what_it_did_not_ask_for(
+        provider: RunningProvider) -> None:
+    wide = make_client(provider, MINIMAL_CLIENT_ID,
+                       scopes=("openid", "given_name", "family_name", "birthdate", "email"))
+    back = query(provider_choose(wide.authorization_url(new_state(), new_nonce()),
+                                 HELENE_FC))
+    assert back["error"] == "invalid_scope" and "code" not in back
+    minimal = make_client(provider, MINIMAL_CLIENT_ID)
+    nonce = new_nonce()
+    callback = provider_choose(minimal.authorization_url(new_state(), nonce), HELENE_FC)
+    assert minimal.complete(query(callback)["code"], nonce).userinfo["family_name"] == \
+        "LEFEVRE"
 
 
 def test_an_authorization_code_serves_once(fc: FranceConnectClient) -> None:
     nonce = new_nonce()
     code = query(provider_choose(fc.authorization_url(new_state(), nonce), HELENE_FC))["code"]
     fc.complete(code, nonce)
-    with pytest.raises(ProviderRefused):
+    with pytest.raises(ProviderRefused) as refused:
         fc.complete(code, nonce)
+    assert refused.value.error == "invalid_grant"
+
+
+def test_userinfo_refused_by_the_provider_keeps_its_oauth_error(
+        fc: FranceConnectClient) -> None:
+    with pytest.raises(ProviderRefused) as refused:
+        fc.fetch_userinfo("not-a-token-the-provider-issued", "a" * 64 + "v1")
+    assert refused.value.error == "invalid_token"
 
 
 # -- ID tokens that must be refused ---------------------------------------------------------------
@@ -198,10 +238,48 @@ def test_a_good_token_passes_the_same_checks(fc: FranceConnectClient,
 
 def test_an_rs256_token_from_the_provider_is_accepted(fc: FranceConnectClient,
                                                       provider: RunningProvider) -> None:
-    rsa = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
-    provider.fc.keys.publish(rsa)  # the provider publishes an RS256 key too
-    token = signed(provider, claims(provider), key=rsa, alg="RS256")
+    token = signed(provider, claims(provider), alg="RS256")
     assert fc.verify_id_token(token, NONCE)["sub"]
+
+
+def test_an_rs256_registration_signs_in(provider: RunningProvider) -> None:
+    client = make_client(provider, RS256_CLIENT_ID)
+    nonce = new_nonce()
+    callback = provider_choose(client.authorization_url(new_state(), nonce), HELENE_FC)
+    result = client.complete(query(callback)["code"], nonce)
+    assert extract_compact(result.id_token.encode()).headers()["alg"] == "RS256"
+    assert result.userinfo["given_name"] == "HELENE MARIE"
+
+
+def test_a_token_naming_a_key_of_another_kind_is_refused(
+        fc: FranceConnectClient, provider: RunningProvider) -> None:
+    """The key named by the token's kid must be of the kind its algorithm needs."""
+    rsa, ec = provider.signing_key("RS256"), provider.signing_key("ES256")
+    lying = jwt.encode({"alg": "RS256", "kid": ec.kid}, claims(provider), rsa, ["RS256"])
+    with pytest.raises(TokenRejected):
+        fc.verify_id_token(lying, NONCE)
+
+
+@pytest.mark.parametrize(("asked", "level", "accepted"), [
+    ("eidas1", "eidas1", True), ("eidas1", "eidas2", True), ("eidas2", "eidas1", False),
+    ("eidas2", "eidas3", True), ("eidas3", "eidas2", False)])
+def test_the_level_accepted_is_the_one_asked_or_higher(
+        provider: RunningProvider, asked: str, level: str, accepted: bool) -> None:
+    client = make_client(provider, acr_values=asked)
+    token = signed(provider, claims(provider, acr=level))
+    if accepted:
+        assert client.verify_id_token(token, NONCE)["acr"] == level
+    else:
+        with pytest.raises(TokenRejected) as refused:
+            client.verify_id_token(token, NONCE)
+        assert refused.value.reason == "acr"
+
+
+def test_a_token_without_acr_is_refused(fc: FranceConnectClient,
+                                        provider: RunningProvider) -> None:
+    with pytest.raises(TokenRejected) as refused:
+        fc.verify_id_token(signed(provider, claims(provider, acr=None)), NONCE)
+    assert refused.value.reason == "acr"
 
 
 def test_an_unknown_key_refetches_the_keys_once_then_refuses(
@@ -224,7 +302,7 @@ def test_after_a_key_rotation_the_new_key_is_fetched_and_accepted(
         fc: FranceConnectClient, provider: RunningProvider) -> None:
     old = signed(provider, claims(provider))
     assert fc.verify_id_token(old, NONCE)  # keys cached
-    provider.fc.keys.rotate()  # the old key is withdrawn, a new one signs
+    provider.rotate_keys()  # the old keys are withdrawn, new ones sign
     assert fc.verify_id_token(signed(provider, claims(provider)), NONCE)
     http = fc.http
     assert isinstance(http, CountingSession) and http.jwks_fetches == 2
@@ -294,23 +372,11 @@ def test_userinfo_for_another_audience_is_refused(
 # -- discovery and logout -------------------------------------------------------------------------
 
 
-def test_a_discovery_document_for_another_issuer_is_refused() -> None:
-    client = RegisteredClient(CLIENT_ID, CLIENT_SECRET, ("http://localhost/cb",),
-                              ("http://localhost/out",))
-    impostor = LocalFranceConnect([client], [HELENE_FC], issuer="https://elsewhere.example")
-    server = impostor.serve("127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        fc = FranceConnectClient(FranceConnectConfig(
-            discovery_url=f"http://127.0.0.1:{server.server_port}/api/v2/.well-known/"
-                          "openid-configuration",
-            client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-            redirect_uri="http://localhost/cb", post_logout_redirect_uri="http://localhost/out"))
-        with pytest.raises(ProviderUnavailable):
-            fc.metadata()
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_a_discovery_document_for_another_issuer_is_refused(
+        fc: FranceConnectClient, provider: RunningProvider) -> None:
+    with provider.issuer_changed("https://elsewhere.example/api/v2"), \
+            pytest.raises(ProviderUnavailable):
+        fc.metadata()
 
 
 def test_an_unreachable_provider_is_reported_as_unavailable() -> None:

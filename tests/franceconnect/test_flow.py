@@ -12,11 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from adapters.franceconnect_local import DemoIdentity
+from adapters.franceconnect_provider import DemoIdentity
 from modern.accounts.models import Account
 from modern.db import db
 from modern.throttling import throttling
 from tests.accounts.support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     HELENE,
     HELENE_FC,
     LOIC,
@@ -28,6 +30,7 @@ from tests.accounts.support import (
     franceconnect_start,
     open_account,
     provider_choose,
+    provider_logout,
     query,
     session_cookie,
     without_csrf,
@@ -220,17 +223,34 @@ def test_a_wrong_nonce_is_refused(app: Flask, client: FlaskClient) -> None:
 def test_an_id_token_from_another_issuer_is_refused(app: Flask, client: FlaskClient,
                                                     provider: RunningProvider) -> None:
     authorize = franceconnect_start(client)  # discovery fetched with the right issuer
-    provider.fc.fixed_issuer = "https://evil.example/api/v2"  # tokens now say otherwise
-    assert client.get(provider_choose(authorize, HELENE_FC)).status_code == 400
+    with provider.issuer_changed("https://evil.example/api/v2"):  # tokens now say otherwise
+        assert client.get(provider_choose(authorize, HELENE_FC)).status_code == 400
 
 
 def test_tokens_signed_after_a_key_rotation_are_accepted(
         app: Flask, client: FlaskClient, provider: RunningProvider) -> None:
     franceconnect_sign_in(client, HELENE_FC)  # keys fetched and cached
-    provider.fc.keys.rotate()
+    provider.rotate_keys()
     answer = franceconnect_sign_in(app.test_client(), HELENE_FC)
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/compte/franceconnect/rattacher"
+
+
+def test_a_token_refusal_is_logged_with_its_oauth_error(
+        app: Flask, client: FlaskClient, provider: RunningProvider,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The code is spent before the service uses it (codes serve once): the provider
+    answers `invalid_grant`, and the log says so."""
+    callback = provider_choose(franceconnect_start(client), HELENE_FC)
+    spent = requests.post(provider.base + "/api/v2/token", timeout=5, data={
+        "grant_type": "authorization_code", "code": query(callback)["code"],
+        "redirect_uri": "http://localhost/compte/franceconnect/retour",
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    assert spent.status_code == 200
+    with caplog.at_level(logging.WARNING, logger="modern.accounts"):
+        assert client.get(callback).status_code == 400
+    assert [(r.reason, r.error) for r in caplog.records
+            if getattr(r, "event", "") == "fc_token_refused"] == [("refused", "invalid_grant")]
 
 
 def test_cancelling_at_franceconnect_is_handled(app: Flask, client: FlaskClient,
@@ -286,13 +306,12 @@ def test_logout_ends_both_sessions_through_the_provider(
     replay = app.test_client()
     replay.set_cookie(app.session_interface.cookie_name, signed_in)  # type: ignore[attr-defined]
     assert replay.get("/tableau-de-bord").status_code == 303
-    back = requests.get(logout, allow_redirects=False, timeout=5)
-    assert back.status_code == 302
+    back = provider_logout(logout)
+    assert back.status_code == 303
+    assert query(back.headers["Location"]) == {"state": params["state"]}
     home = client.get(back.headers["Location"].removeprefix("http://localhost"))
     assert home.status_code == 303
     assert "et de FranceConnect" in client.get("/").get_data(as_text=True)
-    # The FranceConnect session is over too: the same logout is refused.
-    assert requests.get(logout, allow_redirects=False, timeout=5).status_code == 400
 
 
 def test_a_logout_return_with_a_wrong_state_is_logged(

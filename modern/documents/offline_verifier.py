@@ -1,0 +1,242 @@
+"""Checks a seal of Mes points permis offline, with the published key list alone.
+
+This file stands on its own: Python 3.11+ and the `cryptography` package, nothing of the
+service. Copy it anywhere and run
+
+    python offline_verifier.py DOCUMENT.pdf --keys cles-cachet.json
+    python offline_verifier.py CODE.txt --keys https://service.example/.well-known/cles-cachet.json
+
+DOCUMENT is one of our PDF documents (the seal travels in its metadata) or a text file with
+the seal's code, as scanned from the 2D code or typed from its printed form. The key list is
+the JSON Web Key Set the service publishes at `/.well-known/cles-cachet.json`. Exit status 0
+when the document is authentic and valid today, 1 otherwise, 2 when an input cannot be read.
+
+The seal (modelled on 2D-Doc): header `DC04` + authority (4) + key id (4) + issue and
+signature dates (4 hex digits each, days since 2000-01-01) + document type (2) + perimeter
+(2) + country (2); fields `<id:2><value>` separated by GS (0x1D); US (0x1F); then the ECDSA
+P-256 / SHA-256 signature of everything before US, raw r||s, in Base32 without padding. The
+service verifies seals with its own code (`seal.py`); this copy exists so that a verifier
+needs nothing but this file, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import json
+import re
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+GS, US = "\x1d", "\x1f"
+EPOCH = dt.date(2000, 1, 1)
+HEADER_LENGTH = 26
+AUTHORITY = "MPPF"
+USAGE = "cachet-2d"
+DOCUMENT_TYPES = {"AD": "Attestation de droits à conduire",
+                  "AB": "Relevé d'information intégral"}
+FIELD_NAMES = {"ID": "Identifiant du document", "AC": "Numéro de dossier", "6G": "Nom",
+               "60": "Prénoms", "69": "Date de naissance", "E5": "État du permis",
+               "E6": "Catégories", "E7": "Restrictions", "E8": "Date d'édition",
+               "E9": "Fin de validité du document", "H1": "Empreinte du relevé"}
+MAX_KEY_LIST_BYTES = 1024 * 1024
+
+_DAY = dt.timedelta(days=1)
+VALID, EXPIRED, REVOKED, REFUSED = "valide", "expiré", "révoqué", "refusé"
+
+
+class InputError(ValueError):
+    """A document or key list that cannot be read."""
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    key_id: str
+    public_key: ec.EllipticCurvePublicKey
+    status: str
+    not_before: dt.datetime | None
+    retired_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # VALID, EXPIRED, REVOKED or REFUSED
+    reason: str
+    key_id: str = ""
+    document_type: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.status == VALID
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+def _moment(value: object) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(value, dt.UTC) if isinstance(value, int) else None
+
+
+def _coordinate(value: object) -> int:
+    if not isinstance(value, str):
+        raise InputError("coordonnée de clé absente")
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def parse_keys(data: bytes) -> dict[str, PublishedKey]:
+    """The seal keys of a published JSON Web Key Set, by key id."""
+    try:
+        document = json.loads(data)
+        keys = document["keys"]
+        found = {}
+        for entry in keys:
+            if entry.get("usage", USAGE) != USAGE or entry.get("kty") != "EC":
+                continue
+            if entry.get("crv") != "P-256":
+                continue
+            public = ec.EllipticCurvePublicNumbers(
+                _coordinate(entry["x"]), _coordinate(entry["y"]), ec.SECP256R1()).public_key()
+            found[entry["kid"]] = PublishedKey(
+                entry["kid"], public, entry.get("status", "active"), _moment(entry.get("nbf")),
+                _moment(entry.get("retired_at")), _moment(entry.get("revoked_at")))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(f"liste de clés illisible ({error})") from None
+    return found
+
+
+def load_keys(source: str, timeout: float = 10.0) -> dict[str, PublishedKey]:
+    """The key list from an https (or http) address, or from a file."""
+    if source.startswith(("https://", "http://")):
+        try:
+            with urllib.request.urlopen(source, timeout=timeout) as answer:  # noqa: S310
+                data = answer.read(MAX_KEY_LIST_BYTES + 1)
+        except OSError as error:
+            raise InputError(f"liste de clés injoignable : {error}") from None
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as error:
+            raise InputError(f"liste de clés illisible : {error}") from None
+    if len(data) > MAX_KEY_LIST_BYTES:
+        raise InputError("liste de clés trop grande")
+    return parse_keys(data)
+
+
+# The PDF's document information: /Keywords (cachet-2d:<base64 of the seal>).
+_KEYWORDS = re.compile(rb"/Keywords\s*\(cachet-2d:([A-Za-z0-9+/=]+)\)")
+_TYPED = str.maketrans({"_": " ", "|": GS, "#": US})
+
+
+def seal_of(data: bytes) -> str:
+    """The seal a PDF of ours carries, or the code a text file holds (scanned or typed)."""
+    if data.startswith(b"%PDF"):
+        found = _KEYWORDS.search(data)
+        if found is None:
+            raise InputError("ce PDF ne porte pas de cachet de ce service")
+        return base64.b64decode(found.group(1)).decode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("ni un PDF ni un texte") from None
+    return "".join(text.split()).translate(_TYPED) if "#" in text else text.strip()
+
+
+# -- the check --------------------------------------------------------------------------------
+
+
+def _day(hex_days: str) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(hex_days, 16))
+
+
+def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
+    message, separator, signature = code.strip().rpartition(US)
+    if not separator or len(message) < HEADER_LENGTH or not message.startswith("DC04"):
+        return Verdict(REFUSED, "Ce code n'est pas un cachet de document reconnu.")
+    header = message[:HEADER_LENGTH]
+    key_id, document_type = header[8:12], header[20:22]
+    if header[4:8] != AUTHORITY or document_type not in DOCUMENT_TYPES:
+        return Verdict(REFUSED, "Ce code n'a pas été émis par ce service.")
+    key = keys.get(key_id)
+    if key is None:
+        return Verdict(REFUSED, f"La clé {key_id} n'est pas dans la liste publiée : le "
+                                "document n'est pas authentique (ou la liste est ancienne).",
+                       key_id)
+    raw = b""
+    with contextlib.suppress(ValueError):
+        raw = base64.b32decode(signature + "=" * (-len(signature) % 8))
+    if len(raw) != 64:
+        return Verdict(REFUSED, "La signature du document est illisible.", key_id)
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        key.public_key.verify(der, message.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return Verdict(REFUSED, "La signature ne correspond pas au contenu : le document a "
+                                "été modifié ou n'est pas authentique.", key_id)
+    body = message[HEADER_LENGTH:]
+    fields = {part[:2]: part[2:] for part in body.split(GS) if part}
+    kind = DOCUMENT_TYPES[document_type]
+    if key.status == "revoked":
+        return Verdict(REVOKED, f"La clé de signature {key_id} a été révoquée : ce document "
+                                "n'est plus reconnu comme authentique.", key_id, kind, fields)
+    try:
+        signed_on = _day(header[16:20])
+        expires = fields.get("E9")
+        expires_on = dt.datetime.strptime(expires, "%d%m%Y").date() if expires else None
+    except ValueError:
+        return Verdict(REFUSED, "Les dates du cachet sont illisibles.", key_id)
+    # Seal dates are calendar days in Paris, key times are UTC: a day of margin either side.
+    if key.not_before is not None and signed_on < key.not_before.date() - _DAY:
+        return Verdict(REFUSED, f"Le cachet est daté d'avant la mise en service de la clé "
+                                f"{key_id} : il n'est pas authentique.", key_id)
+    if key.retired_at is not None and signed_on > key.retired_at.date() + _DAY:
+        return Verdict(REFUSED, f"Le cachet est daté d'après le retrait de la clé {key_id} : "
+                                "il n'est pas authentique.", key_id)
+    if expires_on is not None and today > expires_on:
+        return Verdict(EXPIRED, "Ce document est authentique mais sa période de validité "
+                                "est dépassée.", key_id, kind, fields)
+    return Verdict(VALID, "Ce document est authentique et en cours de validité.", key_id,
+                   kind, fields)
+
+
+def report(verdict: Verdict) -> str:
+    lines = [f"Verdict : {verdict.status}", verdict.reason]
+    if verdict.document_type:
+        lines.append(f"Document : {verdict.document_type} (clé {verdict.key_id})")
+    for identifier, value in verdict.fields.items():
+        lines.append(f"  {FIELD_NAMES.get(identifier, identifier)} : {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Vérifie hors ligne le cachet d'un document "
+                                                 "de Mes points permis.")
+    parser.add_argument("document", help="le PDF, ou un fichier texte contenant le code")
+    parser.add_argument("--keys", required=True,
+                        help="la liste des clés publiée : adresse https ou fichier")
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=None,
+                        help="jour de référence AAAA-MM-JJ (par défaut : aujourd'hui)")
+    options = parser.parse_args(argv)
+    try:
+        keys = load_keys(options.keys)
+        code = seal_of(Path(options.document).read_bytes())
+    except (InputError, OSError) as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
+    verdict = verify(code, keys, options.date or dt.date.today())
+    print(report(verdict))
+    return 0 if verdict.valid else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
