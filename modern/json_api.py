@@ -7,7 +7,8 @@ Input that no endpoint can use is refused here, for both APIs, before any view s
 (`refuse_unusable_input`, `json_body`, `load`): a value the database cannot hold is a client's
 error (400, or 404 for a path that names nothing), never a 500 — a string with a NUL
 character (PostgreSQL's text cannot hold one, and no file name or file number has one), an
-integer outside a signed 64-bit column, JSON nested past what a parser can read."""
+integer outside the integer columns (ids, line numbers: signed 32 bits on PostgreSQL), JSON
+nested past what a parser can read."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ class Operation:
 
 # -- input ---------------------------------------------------------------------------------------
 
-# The largest value of a signed 64-bit column (ids, line numbers, counters).
-MAX_INTEGER = 2**63 - 1
+# The largest value of the integer columns an input is compared with (ids, line numbers):
+# SQL INTEGER, signed 32 bits on PostgreSQL. SQLite would take up to 2^63 - 1.
+MAX_INTEGER = 2**31 - 1
 NUL = "\x00"
 
 
@@ -73,7 +75,7 @@ def _unusable(value: Any) -> str | None:
             continue
         elif isinstance(item, int):
             if not -MAX_INTEGER - 1 <= item <= MAX_INTEGER:
-                return "Nombre hors des limites (entier signé de 64 bits)."
+                return "Nombre hors des limites (entier signé de 32 bits)."
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())

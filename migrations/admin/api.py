@@ -176,7 +176,7 @@ def _authenticate() -> None:
     g.admin_token = token
 
 
-# Values no endpoint can use (NUL, integers past 64 bits): 404 or 400, once the token is known.
+# Values no endpoint can use (NUL, integers past 32 bits): 404 or 400, once the token is known.
 blueprint.before_request(json_api.refuse_unusable_input)
 
 

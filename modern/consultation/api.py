@@ -137,7 +137,7 @@ def _rate_limit() -> None:
                               retry_after=decision.retry_after)
 
 
-# Values no endpoint can use (NUL, integers past 64 bits): 404 or 400.
+# Values no endpoint can use (NUL, integers past 32 bits): 404 or 400.
 blueprint.before_request(json_api.refuse_unusable_input)
 
 
