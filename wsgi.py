@@ -19,6 +19,7 @@ import telepoints_compat
 import telepoints_compat.retention
 from modern import (
     accounts,
+    after_answer,
     alerts,
     assets,
     consultation,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(document_views.blueprint)
     throttling.init_app(app, settings)
     messaging.init_app(app, settings)
+    after_answer.init_app(app)
     compat = telepoints_compat.init_app(app, settings)
     # Modern asks "does this code prove this file?" through this, never importing compat.
     app.extensions[HOLDER_PROOF] = compat.proof
@@ -108,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Last, so that it wraps everything (the SOAP endpoint served in front of Flask included):
     # every part sees the client address that the trusted proxies saw.
     throttling.install_proxy_fix(app, settings.trusted_proxy_hops)
+    # Outside all: work handed over "after the answer" waits until the server has written it.
+    after_answer.install(app)
 
     # A web server refuses to start on a schema it does not know; commands (db upgrade first
     # of all) run whatever the schema, under a click context.

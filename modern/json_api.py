@@ -1,7 +1,14 @@
 """What the two JSON APIs (the holder's `/api/v1` and the migration's `/admin/api`) share:
 the declaration of an endpoint, the parsing of its input with marshmallow, problem details
 (RFC 9457) with their headers, and the OpenAPI 3 document built by apispec from the same
-declarations, so that what the router parses and dumps is what the document says."""
+declarations, so that what the router parses and dumps is what the document says.
+
+Input that no endpoint can use is refused here, for both APIs, before any view sees it
+(`refuse_unusable_input`, `json_body`, `load`): a value the database cannot hold is a client's
+error (400, or 404 for a path that names nothing), never a 500 — a string with a NUL
+character (PostgreSQL's text cannot hold one, and no file name or file number has one), an
+integer outside the integer columns (ids, line numbers: signed 32 bits on PostgreSQL), JSON
+nested past what a parser can read."""
 
 from __future__ import annotations
 
@@ -14,11 +21,13 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import FileStorage
 
 from modern import validation_messages
-from modern.errors import DomainError, InvalidRequest, problem, title_for
+from modern.errors import DomainError, InvalidRequest, NotFound, problem, title_for
 
 validation_messages.install()  # marshmallow's messages in French, before any schema is used
+
 _RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
@@ -49,11 +58,55 @@ class Operation:
 
 # -- input ---------------------------------------------------------------------------------------
 
+# The largest value of the integer columns an input is compared with (ids, line numbers):
+# SQL INTEGER, signed 32 bits on PostgreSQL. SQLite would take up to 2^63 - 1.
+MAX_INTEGER = 2**31 - 1
+NUL = "\x00"
+
+
+def _unusable(value: Any) -> str | None:
+    """Why no endpoint can use `value` (a loaded JSON value, a path or query value), or None.
+    Iterative, so that any depth of nesting is walked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return "Caractère nul (U+0000) interdit."
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not -MAX_INTEGER - 1 <= item <= MAX_INTEGER:
+                return "Nombre hors des limites (entier signé de 32 bits)."
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return None
+
+
+def refuse_unusable_input() -> None:
+    """Before the views of an API (`before_request`): a path value no resource can have is a
+    404, a query value none can use a 400. Reads neither the body nor the form (an upload's
+    own size limit is set later, by the view's declaration)."""
+    for value in (request.view_args or {}).values():
+        if _unusable(value):
+            raise NotFound("Aucune ressource à cette adresse.")
+    for name, value in request.args.items(multi=True):
+        if (reason := _unusable(value)) or (reason := _unusable(name)):
+            raise InvalidRequest("Requête invalide : voir « errors ».",
+                                 errors={name.replace(NUL, ""): [reason]})
+
+
 def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise InvalidRequest("Le corps de la requête doit être du JSON (Content-Type: "
                              "application/json).")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a request of ours
+        data = None
     if data is None:
         raise InvalidRequest("Le corps de la requête n'est pas du JSON valide.")
     if not isinstance(data, dict):
@@ -68,7 +121,21 @@ def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as error:
         raise InvalidRequest("Requête invalide : voir « errors ».",
                              errors=error.normalized_messages()) from None
+    for name, value in loaded.items():
+        if reason := _unusable(value):
+            raise InvalidRequest("Requête invalide : voir « errors ».",
+                                 errors={name: [reason]})
     return loaded
+
+
+def file_name(upload: FileStorage | None, field: str) -> str | None:
+    """The base name of the file uploaded in `field`, None when there is none."""
+    if upload is None or not upload.filename:
+        return None
+    if NUL in upload.filename:
+        raise InvalidRequest("Requête invalide : voir « errors ».",
+                             errors={field: ["Caractère nul (U+0000) interdit dans le nom."]})
+    return upload.filename.replace("\\", "/").rsplit("/", 1)[-1] or None
 
 
 # -- errors --------------------------------------------------------------------------------------

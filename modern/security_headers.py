@@ -1,4 +1,10 @@
-"""Security headers on every response (ASVS 5, 3.4): HSTS, CSP, nosniff, referrer policy."""
+"""Security headers on every response (ASVS 5, 3.4): HSTS, CSP, nosniff, referrer policy, and
+`Cache-Control: no-store` unless the view says otherwise.
+
+No-store by default because most answers hold a holder's data (balance, history, documents,
+the old flow's pages, SOAP answers) or a form's CSRF token, and a browser's cache, a shared
+computer's back button or a proxy must keep none of them; what may be cached says so itself
+(the DSFR and static assets, the WSDL)."""
 
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ _FIXED = (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
 )
 
 

@@ -40,6 +40,9 @@ from telepoints_compat.notice import PARIS
 
 log = logging.getLogger("telepoints.compat")
 
+# Hands work over to run after the answer, in a session of its own (`modern.after_answer`).
+Later = Callable[[Callable[[Session], None], str], None]
+
 CODE_REQUEST_ANSWER = ("Si les informations fournies correspondent à un dossier, un nouveau "
                        "code confidentiel sera envoyé au titulaire par SMS ou par courrier.")
 
@@ -160,11 +163,15 @@ def releve_of(record: LicenceRecord, numero: str, now: dt.datetime) -> ReleveRes
         date_edition=now.astimezone(dt.UTC).replace(microsecond=0))
 
 
-def request_new_code(session: Session, codes: CodeService, messenger: Messenger,
-                     throttling: Throttling, numero: str, date_naissance: dt.date, *,
+def request_new_code(throttling: Throttling, later: Later, codes: CodeService,
+                     messenger: Messenger, numero: str, date_naissance: dt.date, *,
                      daily_limit: int, now: dt.datetime) -> None:
-    """Sends a new code to the holder when the file exists and the birth date matches; does
-    nothing visible otherwise. The caller gives the same answer either way.
+    """Takes a request for a new code; the caller gives the same answer whatever happens.
+
+    The answer must not tell, by its time either, whether the file exists and the birth date
+    matches: here, the request does only what every request does (the shape of the number,
+    the count of the day), and hands the look-up, the new code and its message to `later`,
+    which runs them after the answer (`modern.after_answer`).
 
     A wrong birth date does not count towards the lockout: it proves nothing secret, and
     counting it would let anyone lock any file. Per file, a few requests a day at most are
@@ -177,8 +184,16 @@ def request_new_code(session: Session, codes: CodeService, messenger: Messenger,
         log.warning("code request over the daily limit", extra={
             "event": "code_request_dropped", "numero": mask_numero(numero)})
         return
+    later(lambda session: send_new_code(session, codes, messenger, numero, date_naissance),
+          "code_request")
+
+
+def send_new_code(session: Session, codes: CodeService, messenger: Messenger, numero: str,
+                  date_naissance: dt.date) -> None:
+    """Sends a new code to the holder when the file exists and the birth date matches, by SMS
+    to the mobile number on file, else by letter; does nothing visible otherwise."""
     licence = session.get(Licence, numero)
-    contact = contact_for(session, numero)  # looked up either way: same work, same time
+    contact = contact_for(session, numero)
     if licence is None or licence.date_naissance != date_naissance:
         log.info("code request not matched", extra={"event": "code_request",
                                                     "outcome": "no_match",

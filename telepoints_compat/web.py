@@ -29,6 +29,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from modern import tokens
+from modern.after_answer import after_answer
 from modern.db import db
 from modern.holder_proof import Channel
 from modern.licences.record import NUMERO_DOSSIER, normalise_numero
@@ -214,7 +215,7 @@ def lost_code() -> BaseResponse | str:
     try:
         _admit()
         consultation.request_new_code(
-            db.session(), context.codes, messenger(), throttling(), numero, birth,
+            throttling(), after_answer().later, context.codes, messenger(), numero, birth,
             daily_limit=context.settings.code_requests_per_day, now=context.clock())
         db.session.commit()
     except TelepointsError as error:

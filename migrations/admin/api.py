@@ -149,13 +149,15 @@ def _rate_limit(scope: str, limit: int) -> None:
                               retry_after=decision.retry_after)
 
 
-def _refuse(action: str, reason: str) -> None:
+def _refuse(action: str, reason: str, outcome: str = "refused",
+            target: str | None = None) -> None:
     """A refused request leaves a trace even though its own transaction is rolled back."""
     db.session.rollback()
     audit.record(db.session(), actor=getattr(g.get("admin_token"), "name", "anonyme"),
-                 action=action, outcome="refused", details={"reason": reason},
+                 action=action, outcome=outcome, target=target, details={"reason": reason},
                  request_id=g.get("request_id"), client=client_address())
     db.session.commit()
+    g.audited = True
 
 
 # -- policy for the whole blueprint ----------------------------------------------------------
@@ -174,14 +176,50 @@ def _authenticate() -> None:
     g.admin_token = token
 
 
+# Values no endpoint can use (NUL, integers past 32 bits): 404 or 400, once the token is known.
+blueprint.before_request(json_api.refuse_unusable_input)
+
+
 @blueprint.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
+@blueprint.after_request
+def _audit_every_authenticated_request(response: Response) -> Response:
+    """Whatever its end (a refusal: 400, 403, 404, 409, 410, 413…; an error: 500), an
+    authenticated request leaves its audit line; the views write their own on success.
+    Requests without a valid token were traced by `_authenticate` (or refused by the rate
+    limit before any token was read: those are not written, so that a flood costs no write)."""
+    status = response.status_code
+    if g.get("audited") or g.get("admin_token") is None or (
+            status < 400 and g.get("audited_by_view")):
+        return response
+    outcome = "ok" if status < 400 else "refused" if status < 500 else "error"
+    action = g.get("audit_action") or f"{request.method} {request.endpoint}"[:40]
+    try:
+        _refuse(action, g.get("refusal") or str(status), outcome, _target())
+    except Exception:  # the answer still goes out; the log line says what was not written
+        db.session.rollback()
+        log.exception("admin audit line not written", extra={"event": "admin_audit_failed",
+                                                             "action": action})
+    return response
+
+
+def _target() -> str | None:
+    """What the request named: a job id, or a masked file number."""
+    arguments = request.view_args or {}
+    if "job_id" in arguments:
+        return str(arguments["job_id"])[:64]
+    if "numero" in arguments:
+        return mask_numero(str(arguments["numero"]))[:64]
+    return None
+
+
 @blueprint.errorhandler(DomainError)
 def _problem(error: DomainError) -> Response:
+    g.refusal = error.code
     return json_api.problem_of(error, authenticate='Bearer realm="admin"')
 
 
@@ -196,6 +234,7 @@ def _audit(target: str | None = None, **details: Any) -> None:
     audit.record(db.session(), actor=token.name, action=g.audit_action, target=target,
                  details=details or None, request_id=g.get("request_id"),
                  client=client_address())
+    g.audited_by_view = True  # written with the view's own work, in its transaction
 
 
 def _job(job_id: int) -> dict[str, Any]:
@@ -243,7 +282,11 @@ def _server_file(name: str) -> Path:
         raise Forbidden("Aucun dossier d'exports n'est configuré (MIGRATION_FILES_DIR).")
     base = Path(folder).resolve()
     path = (base / name).resolve()
-    if path.parent != base or not path.is_file():
+    try:
+        found = path.parent == base and path.is_file()
+    except OSError:  # a name the file system cannot hold (too long in bytes): none such
+        found = False
+    if not found:
         raise NotFound("Aucun export de ce nom dans le dossier des exports.")
     return path
 
@@ -260,10 +303,11 @@ def create_job(body: dict[str, Any] | None = None,
     if form is not None:
         options = form
         upload = request.files.get("fichier")
-        if upload is None or not upload.filename:
+        uploaded = json_api.file_name(upload, "fichier")
+        if upload is None or uploaded is None:
             raise InvalidRequest("Joignez l'export dans le champ « fichier ».",
                                  errors={"fichier": ["Champ requis."]})
-        name, stream = Path(upload.filename).name, upload.stream
+        name, stream = uploaded, upload.stream
     else:
         assert body is not None
         options = body

@@ -137,6 +137,10 @@ def _rate_limit() -> None:
                               retry_after=decision.retry_after)
 
 
+# Values no endpoint can use (NUL, integers past 32 bits): 404 or 400.
+blueprint.before_request(json_api.refuse_unusable_input)
+
+
 @blueprint.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"

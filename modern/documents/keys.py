@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
@@ -170,6 +171,13 @@ class KeyRing:
             draft.replace(self.folder / f"{key_id}.pem")
             done.append(key_id)
         return done
+
+    def digest_key(self, key_id: str) -> bytes:
+        """The secret key of the record digests sealed under `key_id`, derived from that
+        seal key: it lives, rotates and is re-wrapped with it, and never leaves the service."""
+        scalar = self.private_key(key_id).private_numbers().private_value.to_bytes(32, "big")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=b"document record digest").derive(scalar)
 
     def public_key(self, key_id: str) -> ec.EllipticCurvePublicKey | None:
         if key_id not in self._public:

@@ -3,7 +3,8 @@
 - The attestation of driving rights (modelled on the ADCS): identity, validity, categories and
   restrictions, no points; valid 4 months (décret 2024-1075, R225-6 III).
 - The full record (relevé d'information intégral): the same plus the balance and the history;
-  its seal carries a digest of that content but never the points themselves (L223-7).
+  its seal carries a keyed digest of that content (HMAC under a key only the service holds),
+  never the points themselves (L223-7), nor anything from which they could be worked out.
 
 Each page carries the seal as a 2D code and, under it, as text, so it can be typed into the
 verification page when it cannot be scanned.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import io
 import secrets
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from modern.documents.keys import KeyRing
-from modern.documents.seal import ATTESTATION, RELEVE_INTEGRAL, US, seal
+from modern.documents.seal import ATTESTATION, RELEVE_INTEGRAL, US, Verified, seal
 from modern.licences.record import LicenceRecord
 from modern.points.rules import add_months
 
@@ -205,12 +207,24 @@ def code_in_pdf(data: bytes) -> str | None:
         return None
 
 
-def record_digest(record: LicenceRecord) -> str:
-    """A digest of the record's content: the full record's seal carries it instead of points."""
+def record_digest(record: LicenceRecord, key: bytes) -> str:
+    """The keyed digest of the record's content that the full record's seal carries instead
+    of the points. Keyed, because the content has few possible values: a plain hash of
+    (balance, date, movements) gives the balance back to whoever tries the 13 balances. Only
+    the service, holding `key`, can compute it, so it proves to the service that a document
+    matches a record, and tells a reader nothing."""
     content = repr((record.solde, record.date_mise_a_jour.isoformat(),
                     [(m.id, m.type, m.date_valeur.isoformat(), m.points)
                      for m in record.mouvements]))
-    return hashlib.sha256(content.encode()).hexdigest()[:16].upper()
+    return hmac.new(key, content.encode(), hashlib.sha256).hexdigest()[:16].upper()
+
+
+def record_matches(verified: Verified, record: LicenceRecord, keys: KeyRing) -> bool:
+    """Whether a verified full record was issued from exactly this content of the record
+    (for an agent who checks a document against the national file)."""
+    digest = verified.fields.get("H1")
+    return digest is not None and hmac.compare_digest(
+        digest, record_digest(record, keys.digest_key(verified.key_id)))
 
 
 def build(record: LicenceRecord, kind: str, keys: KeyRing, today: dt.date) -> Document:
@@ -218,14 +232,14 @@ def build(record: LicenceRecord, kind: str, keys: KeyRing, today: dt.date) -> Do
     identifier = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
     expires_on = add_months(today, VALIDITY_MONTHS)
     fields = seal_fields(record, identifier, today, expires_on)
+    key_id = keys.ensure_active()
     if kind == RELEVE_INTEGRAL:
-        fields["H1"] = record_digest(record)
+        fields["H1"] = record_digest(record, keys.digest_key(key_id))
         title = "Relevé d'information intégral"
     elif kind == ATTESTATION:
         title = "Attestation de droits à conduire"
     else:
         raise ValueError(f"unknown document kind {kind!r}")
-    key_id = keys.ensure_active()
     code = seal(kind, fields, key_id, keys.private_key(key_id), today)
     pdf = _render(title, record, code, today, expires_on, with_points=kind == RELEVE_INTEGRAL)
     return Document(identifier, kind, pdf, code, expires_on)

@@ -55,6 +55,9 @@ FIELD_NAMES = {
     "E9": "Fin de validité du document",
     "H1": "Empreinte du relevé",
 }
+# Fields the seal carries for the service itself, never shown to whoever verifies: the record
+# digest is only meaningful with the service's key.
+SERVICE_ONLY_FIELDS = frozenset({"H1"})
 
 
 class SealError(ValueError):

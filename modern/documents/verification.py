@@ -6,7 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from modern.documents.keys import REVOKED, KeyRing
-from modern.documents.seal import DOCUMENT_TYPES, FIELD_NAMES, SealError, verify
+from modern.documents.seal import (
+    DOCUMENT_TYPES,
+    FIELD_NAMES,
+    SERVICE_ONLY_FIELDS,
+    SealError,
+    verify,
+)
 
 
 @dataclass(frozen=True)
@@ -63,5 +69,6 @@ def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
         issued_on=verified.issued_on,
         expires_on=verified.expires_on,
         expired=expired,
-        fields=[(FIELD_NAMES.get(k, k), _readable(k, v)) for k, v in verified.fields.items()],
+        fields=[(FIELD_NAMES.get(k, k), _readable(k, v)) for k, v in verified.fields.items()
+                if k not in SERVICE_ONLY_FIELDS],
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from lxml import etree
 
+from modern.after_answer import after_answer
 from modern.db import db
 from modern.holder_proof import Channel
 from modern.licences.record import LicenceRecord
@@ -155,8 +156,9 @@ def demander_code_confidentiel(request: etree._Element,
         raise TelepointsError("REQUETE_INVALIDE", detail="dateNaissance hors des dates possibles"
                               ) from None
     consultation.request_new_code(
-        db.session(), context.codes, messenger(), throttling(), fields["numeroDossier"], birth,
-        daily_limit=context.settings.code_requests_per_day, now=context.clock())
+        throttling(), after_answer().later, context.codes, messenger(),
+        fields["numeroDossier"], birth, daily_limit=context.settings.code_requests_per_day,
+        now=context.clock())
     element = _root("DemanderCodeConfidentielReponse")
     _add(element, "demandeEnregistree", "true")
     _add(element, "message", consultation.CODE_REQUEST_ANSWER)

@@ -72,6 +72,7 @@ def test_no_code_in_the_logs_or_in_the_database(app: Flask, client: FlaskClient,
     body = ("<tp:DemanderCodeConfidentiel><tp:numeroDossier>991091010000</tp:numeroDossier>"
             "<tp:dateNaissance>1957-02-18</tp:dateNaissance></tp:DemanderCodeConfidentiel>")
     post(client, envelope(body))
+    app.extensions["after_answer"].drain()  # the code is sent after the answer
     with app.app_context():
         [sms] = app.extensions["outbox"].entries(reveal=True)
         sent_code = sms.body.split(" est ")[1].split(".")[0]

@@ -113,6 +113,7 @@ def test_demander_code_confidentiel_sends_an_sms(app: Flask, service: Any, holde
                                               dateNaissance=holder.birth).body
     assert answer.demandeEnregistree is True
     _body_is_valid(transport, contract_schema)
+    app.extensions["after_answer"].drain()  # the code is sent after the answer
     with app.app_context():
         outbox = app.extensions["outbox"]
         [sms] = outbox.entries()
@@ -135,6 +136,7 @@ def test_demander_code_confidentiel_sends_a_letter_without_mobile(
                      source="demo", now=NOW)
         db.session.commit()
     service.DemanderCodeConfidentiel(numeroDossier=holder.numero, dateNaissance=holder.birth)
+    app.extensions["after_answer"].drain()
     with app.app_context():
         [letter] = app.extensions["outbox"].entries()
     assert letter.channel == "letter"
@@ -156,6 +158,7 @@ def test_demander_code_confidentiel_says_the_same_whatever_the_file(
         return bytes(response.data)
 
     assert ask(numero, birth) == ask(NUMERO, holder.birth)
+    app.extensions["after_answer"].drain()
     with app.app_context():
         assert len(app.extensions["outbox"].entries()) == 1  # only the matching request
 
@@ -165,6 +168,7 @@ def test_requests_for_new_codes_are_capped_per_file(app: Flask, service: Any,
     limit = compat_limit(app)
     for _ in range(limit + 2):
         service.DemanderCodeConfidentiel(numeroDossier=holder.numero, dateNaissance=holder.birth)
+    app.extensions["after_answer"].drain()
     with app.app_context():
         assert len(app.extensions["outbox"].entries(limit=100)) == limit
 

@@ -99,6 +99,7 @@ def test_asking_for_a_new_code_on_the_web(app: Flask, client: FlaskClient,
         "csrf": token, "numero": NUMERO, "date_naissance": holder.birth.isoformat()})
     assert response.status_code == 200
     assert "Demande enregistrée" in response.get_data(as_text=True)
+    app.extensions["after_answer"].drain()  # the code is sent after the answer
     with app.app_context():
         [sms] = app.extensions["outbox"].entries()
     assert sms.channel == "sms"

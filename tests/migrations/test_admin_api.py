@@ -18,6 +18,7 @@ from migrations.admin import tokens
 from migrations.admin.models import AdminAudit, AdminToken
 from migrations.export import generator
 from modern.db import db
+from modern.logs import mask_numero
 from tests.migrations.conftest import expected_outcomes, report_rows, sample
 
 
@@ -199,3 +200,50 @@ def test_the_admin_page_is_served(client: FlaskClient) -> None:
     text = page.get_data(as_text=True)
     assert "Migration des comptes Télépoints" in text and "admin.js" in text
     assert client.get("/admin/static/migrations/admin.js").status_code == 200
+
+
+def test_every_authenticated_request_is_audited_refusals_included(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str]) -> None:
+    """400, 404, 409 and the rest leave their line too, with the token, the status or the
+    problem's code, and what the request named (a file number masked)."""
+    secret = make_token(name="agent")
+    asked = [
+        (client.get("/admin/api/jobs/424242", headers=auth(secret)), 404),
+        (client.get("/admin/api/jobs/1/errors?limit=0", headers=auth(secret)), 400),
+        (client.post("/admin/api/jobs", headers=auth(secret), json={"chemin": ""}), 400),
+        (client.put("/admin/api/cutover", headers=auth(secret), json={"mode": "?"}), 400),
+        (client.get("/admin/api/accounts/750112345678", headers=auth(secret)), 404),
+        (client.get(f"/admin/api/jobs/{2**63}", headers=auth(secret)), 404),
+        (client.get("/admin/api/openapi.json", headers=auth(secret)), 200),
+    ]
+    assert [response.status_code for response, _ in asked] == [status for _, status in asked]
+    with app.app_context():
+        lines = list(db.session.scalars(select(AdminAudit).order_by(AdminAudit.id)))
+    assert len(lines) == len(asked)
+    assert all(line.actor == "agent" and line.request_id for line in lines)
+    assert [(line.action, line.outcome, line.target) for line in lines] == [
+        ("job.status", "refused", "424242"),
+        ("job.errors", "refused", "1"),
+        ("job.create", "refused", None),
+        ("cutover.set", "refused", None),
+        ("account.show", "refused", mask_numero("750112345678")),
+        ("GET migrations_admin_api.job_status", "refused", str(2**63)),
+        ("GET migrations_admin_api.document", "ok", None),
+    ]
+    assert lines[0].details == {"reason": "INTROUVABLE"}
+    assert lines[1].details == {"reason": "REQUETE_INVALIDE"}
+
+
+def test_an_admin_request_that_fails_is_audited_as_an_error(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from migrations.jobs import services
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "list_jobs", broken)
+    secret = make_token(name="agent")
+    response = client.get("/admin/api/jobs", headers=auth(secret))
+    assert response.status_code == 500 and "disk" not in response.get_data(as_text=True)
+    assert audit_actions(app) == [("agent", "job.list", "error")]
