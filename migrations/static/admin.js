@@ -147,7 +147,7 @@
       cell(row, STATES[job.state] || job.state);
       cell(row, progress(job));
       [job.migrated, job.ignored_doublon, job.ignored_clos, job.ignored_deja_migre,
-        job.rejected].forEach(function (n) { cell(row, n); });
+        job.updated, job.rejected].forEach(function (n) { cell(row, n); });
       var actions = cell(row, "");
       var which = "du travail " + job.id;
       if (job.state === "running") {
