@@ -15,20 +15,19 @@ from migrations.cli import _actor, _audit, _fail, migrations_cli
 from migrations.parallel_run import services as parallel_run
 from migrations.readiness import notify
 from migrations.readiness import services as readiness
+from migrations.traffic import watch
 from modern.db import db
 from modern.errors import DomainError
 from modern.messaging import messenger
 from telepoints_compat.context import compat
-from telepoints_compat.legacy_traffic import installed
 from telepoints_compat.notice import PARIS
 
 
 def _flush_census() -> None:
-    """What this process counted and has not written yet (a command run in a web host's
-    shell counts nothing itself; written here for completeness)."""
-    traffic = installed(current_app)
-    if traffic is not None:
-        traffic.census.flush()  # type: ignore[attr-defined]
+    """What this process counted and has not written yet (the web processes write theirs
+    every few seconds)."""
+    if (traffic := watch(current_app)) is not None:
+        traffic.census.flush()
 
 
 @migrations_cli.command("parallel-run")

@@ -8,10 +8,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from flask import Flask
+
 from migrations.brownouts.services import Brownouts
 from migrations.census.services import Census
 from migrations.parallel_run.services import ParallelRun
-from telepoints_compat.legacy_traffic import LegacyRequest
+from telepoints_compat.legacy_traffic import LegacyRequest, installed
 
 log = logging.getLogger("telepoints.migration")
 
@@ -45,3 +47,10 @@ class LegacyTrafficWatch:
         except Exception:
             log.exception("brownout windows not read")
             return None
+
+
+def watch(app: Flask) -> LegacyTrafficWatch | None:
+    """The hook this package installed on `app`, to reach its parts (flush the census,
+    read the brownouts again)."""
+    traffic = installed(app)
+    return traffic if isinstance(traffic, LegacyTrafficWatch) else None

@@ -23,22 +23,22 @@ from migrations.brownouts import services as brownouts
 from migrations.census import services as census
 from migrations.parallel_run import services as parallel_run
 from migrations.readiness import services as readiness
+from migrations.traffic import watch
 from modern.db import db
-from telepoints_compat.legacy_traffic import installed
 
 TAG = "Bascule"
 
 
 def _flush_census() -> None:
-    traffic = installed(current_app)
-    if traffic is not None:
-        traffic.census.flush()  # type: ignore[attr-defined]
+    """What this process counted and has not written yet, so that the answer includes it."""
+    if (traffic := watch(current_app)) is not None:
+        traffic.census.flush()
 
 
 def _refresh_brownouts() -> None:
-    traffic = installed(current_app)
-    if traffic is not None:
-        traffic.brownouts.refresh()  # type: ignore[attr-defined]
+    """Every process reads the windows again within seconds; this one at once."""
+    if (traffic := watch(current_app)) is not None:
+        traffic.brownouts.refresh()
 
 
 def _windows() -> dict[str, Any]:

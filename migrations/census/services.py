@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -89,8 +90,8 @@ class Census:
                 self._timer.start()
 
     def _every(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(self.flush_seconds):
+        while True:
+            time.sleep(self.flush_seconds)
             try:
                 self.flush()
             except Exception:  # kept for the next try

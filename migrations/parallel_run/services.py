@@ -7,7 +7,8 @@ Off the request path: the request only draws its chance and, when drawn, puts th
 a bounded queue; worker threads ask the legacy backend and record what they find. A full
 queue drops the comparison (counted `abandonne`), never the answer, and the answer the client
 gets neither waits for the comparison nor changes with it. The code typed by the holder stays
-in memory only, as long as the question waits in the queue.
+in memory only, as long as the question waits in the queue. Once the cutover switch is `off`,
+the legacy backend is asked nothing more, comparisons included.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from adapters.legacy_telepoints import LegacyUnavailable
+from migrations.lazy import cutover
+from migrations.lazy.models import MODE_OFF
 from migrations.parallel_run.models import (
     DROPPED,
     MATCH,
@@ -163,6 +166,9 @@ class ParallelRun:
 
     def _ask(self, question: _Question) -> None:
         kind, day = question.operation, question.at.date()
+        with self.engine().connect() as connection:
+            if cutover.get_mode(connection) == MODE_OFF:  # the legacy backend is not asked
+                return
         try:
             legacy = fields_of(self.legacy.consult(kind, question.numero, question.code))
         except (LegacyUnavailable, etree.LxmlError, StopIteration, IndexError):

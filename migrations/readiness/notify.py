@@ -36,7 +36,7 @@ def notify(session: Session, messenger: Messenger, notice: Notice, *, dry_run: b
     now = now or dt.datetime.now(dt.UTC)
     told = Told()
     last_day = f"{notice.last_day:%d/%m/%Y}"
-    for numero in list(session.scalars(holders_to_tell(session, now).limit(limit))):
+    for numero in list(session.scalars(holders_to_tell(now).limit(limit))):
         contact = session.get(HolderContact, numero)
         licence = session.get(Licence, numero)
         if contact is not None and contact.mobile:

@@ -77,7 +77,7 @@ class Readiness:
         return {"ready": self.ready, "lines": [asdict(line) for line in self.lines]}
 
 
-def holders_to_tell(session: Session, now: dt.datetime, days: int = DAYS) -> Any:
+def holders_to_tell(now: dt.datetime, days: int = DAYS) -> Any:
     """The migration records of the holders to tell: a legacy code used within `days` days
     (a lazy migration then, or the export's last sign-in), no modern account, not told."""
     since = now - dt.timedelta(days=days)
@@ -101,7 +101,7 @@ def readiness(session: Session, settings: Settings, *, now: dt.datetime | None =
     compared = parallel_run.report(session, days=DAYS, today=now.date(), mismatches=0)
     clients = [c for c in census.clients(session, days=DAYS, now=now) if not c["stopped"]]
     to_tell = session.scalar(select(func.count()).select_from(
-        holders_to_tell(session, now).subquery()))
+        holders_to_tell(now).subquery()))
     figures: dict[str, float | None] = {
         "pending_lines": panel.pending + panel.failed,
         "lazy_migrations": int(lazy or 0),

@@ -307,3 +307,25 @@ def test_the_admin_api_plans_and_removes_brownouts_and_shows_the_evidence(
         "holders_to_tell"]
     assert client.get("/admin/api/parallel-run?days=7", headers=reader).json["compared"] == 0
     assert client.get("/admin/api/clients", headers=reader).json == {"items": []}
+
+
+def test_once_switched_off_the_parallel_run_asks_the_legacy_backend_nothing(app: Flask) -> None:
+    from migrations.lazy import cutover
+
+    class Recording:
+        calls = 0
+
+        def consult(self, operation: str, numero: str, code: str) -> bytes:
+            Recording.calls += 1
+            return b"<a><solde>1</solde></a>"
+
+    with app.app_context():
+        engine = db.engine
+        cutover.set_mode(db.session(), cutover.MODE_OFF, "test")
+        db.session.commit()
+    run_ = ParallelRun(Recording(), lambda: engine, 1.0)
+    run_.compare("ConsulterSolde", "991091010000", "CODE", lambda: b"<a><solde>1</solde></a>")
+    run_.drain()
+    with app.app_context():
+        assert parallel_run.report(db.session())["compared"] == 0
+    assert Recording.calls == 0
