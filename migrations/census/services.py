@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -58,11 +59,18 @@ class _Client:
 
 
 def client_of(request: LegacyRequest) -> _Client:
-    user_agent = " ".join(request.user_agent.split())[:200] or "(aucun)"
-    network = network_of(request.address)
-    key = "\x00".join((request.channel, user_agent, network, request.soap_version or ""))
-    return _Client(hashlib.sha256(key.encode()).hexdigest()[:32], request.channel, user_agent,
-                   network, request.soap_version)
+    return _client(request.channel, request.user_agent, request.address, request.soap_version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _client(channel: str, user_agent: str, address: str, soap_version: str | None) -> _Client:
+    """Cached: the same clients call again and again, and this runs on every legacy
+    request (the address's network and the digest cost more than the rest of the count)."""
+    user_agent = " ".join(user_agent.split())[:200] or "(aucun)"
+    network = network_of(address)
+    key = "\x00".join((channel, user_agent, network, soap_version or ""))
+    return _Client(hashlib.sha256(key.encode()).hexdigest()[:32], channel, user_agent,
+                   network, soap_version)
 
 
 class Census:
