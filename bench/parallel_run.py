@@ -135,8 +135,10 @@ def main() -> None:
     with app.app_context():
         from migrations.parallel_run.services import report
         figures = report(db.session())
-    print(f"compared {figures['compared']}, different {figures['mismatches']}; "
-          f"dropped with the queue full: {sum(full._dropped.values())}")
+    print(f"share 1: compared {figures['compared']}, different {figures['mismatches']}, "
+          f"legacy backend unavailable {figures['unavailable']}, dropped (queue of 1,000 "
+          f"full) {figures['dropped']}; queue of one, stuck backend: dropped "
+          f"{sum(full._dropped.values())}")
     server.shutdown()
 
 
