@@ -1,6 +1,14 @@
 """gunicorn settings; each can be overridden by the GUNICORN_* variables below."""
 
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the project, for modern.recycling
+from modern.recycling import RecycleGate, recycle_limit
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -13,16 +21,20 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Restart workers now and then so that a slow leak cannot grow without bound.
-max_requests = 20000
-max_requests_jitter = 2000
+# Restart workers now and then so that a slow leak cannot grow without bound: one at a time,
+# only while every other worker is up (modern/recycling.py and the hooks below).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = 0  # the limits are spaced instead (recycle_limit)
 accesslog = None  # the application logs each request as JSON, with its request id
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def child_exit(_server: object, worker: object) -> None:
-    """Metrics of a finished worker stop counting as live (multiprocess mode)."""
+    """Metrics of a finished worker stop counting as live (multiprocess mode); a worker
+    killed is no longer ready."""
+    if _gate is not None:
+        _gate.gone(worker.pid)  # type: ignore[attr-defined]
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -38,3 +50,49 @@ def worker_int(worker: object) -> None:
 
     logging.shutdown()
     os._exit(0)
+
+
+_gate: RecycleGate | None = None  # set in the master before the workers are forked
+
+
+def on_starting(_server: object) -> None:
+    global _gate
+    _gate = RecycleGate(Path(tempfile.mkdtemp(prefix="gunicorn-recycle-")))
+
+
+def on_exit(_server: object) -> None:
+    if _gate is not None:
+        shutil.rmtree(_gate.folder, ignore_errors=True)
+
+
+def post_fork(server: object, worker: object) -> None:
+    cfg = server.cfg  # type: ignore[attr-defined]  # command-line values included
+    if cfg.max_requests > 0:
+        worker.max_requests = recycle_limit(  # type: ignore[attr-defined]
+            cfg.max_requests, cfg.workers, worker.age)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    if _gate is not None:
+        _gate.ready(os.getpid())
+
+
+def pre_request(worker: object, _request: object) -> None:
+    """Near the limit: restart only if no other worker is restarting and all are up;
+    otherwise move the limit on and ask again later. A worker's threads count its requests
+    each after this hook, so the question is asked as soon as the requests in flight could
+    reach the limit, and the limit moved past what they can reach."""
+    w: Any = worker
+    if _gate is None or getattr(w, "restart_granted", False) \
+            or w.nr + w.cfg.threads < w.max_requests:
+        return
+    if _gate.may_restart(w.pid, w.cfg.workers):
+        w.restart_granted = True
+        w.max_requests = min(w.max_requests, w.nr + 1)
+    else:
+        w.max_requests = w.nr + w.cfg.threads + 1
+
+
+def worker_exit(_server: object, worker: object) -> None:
+    if _gate is not None:
+        _gate.gone(worker.pid)  # type: ignore[attr-defined]

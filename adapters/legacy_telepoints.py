@@ -94,6 +94,20 @@ class ZeepLegacyTelepoints:
             raise LegacyUnavailable(type(exc).__name__) from exc
         return LegacyCheck(LegacyAnswer.ACCEPTED)
 
+    def consult(self, operation: str, numero: str, code: str) -> bytes:
+        """The legacy backend's whole answer (its SOAP envelope, a fault's too) to a
+        consultation (`ConsulterSolde`, `ConsulterReleveRestreint`), for the parallel run.
+        Off the request path, so no deadline but the transport's; raises LegacyUnavailable.
+        (zeep's raw mode is a setting of the client: use an instance for this alone.)"""
+        try:
+            with self._client.settings(raw_response=True):
+                response = self._service[operation](numeroDossier=numero, codeConfidentiel=code)
+        except (requests.RequestException, zeep.exceptions.Error, OSError) as exc:
+            raise LegacyUnavailable(type(exc).__name__) from exc
+        if response.status_code not in (200, 500) or not response.content:
+            raise LegacyUnavailable(f"HTTP {response.status_code}")
+        return bytes(response.content)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

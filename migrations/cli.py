@@ -62,7 +62,7 @@ def _summary(status: JobStatus) -> str:
             f"{status.source_name}: read {status.read}/{status.lines}, "
             f"migrated {status.migrated}, duplicates {status.ignored_doublon}, "
             f"closed {status.ignored_clos}, already migrated {status.ignored_deja_migre}, "
-            f"rejected {status.rejected}")
+            f"updated {status.updated}, rejected {status.rejected}")
 
 
 def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:

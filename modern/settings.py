@@ -114,6 +114,12 @@ class Settings:
     migration_worker_threads: int = 2
     migration_lease_seconds: int = 60
     migration_web_worker: bool = True
+    # Parallel run: the share (0 to 1) of the legacy requests answered here that are also
+    # asked of the legacy backend, off the request path, to compare the two answers.
+    parallel_run_share: float = 0.0
+    # The readiness to switch the legacy backend off: thresholds that override the defaults
+    # of `flask migrations readiness` (name=value, comma-separated; see migrations/README).
+    readiness_thresholds: tuple[tuple[str, float], ...] = ()
 
     # Signing keys retired by a rotation of SECRET_KEY, most recent first: links signed with
     # them still verify until they expire, and seal keys encrypted with them still open
@@ -225,6 +231,8 @@ class Settings:
                 "MIGRATION_LEASE_SECONDS", 60, minimum=5, maximum=3600),
             migration_web_worker=reader.choice("MIGRATION_WEB_WORKER", ("on", "off"),
                                                "on") == "on",
+            parallel_run_share=reader.fraction("PARALLEL_RUN_SHARE", 0.0),
+            readiness_thresholds=reader.thresholds("READINESS_THRESHOLDS"),
             secret_key_fallbacks=reader.secrets("SECRET_KEY_FALLBACKS"),
             metrics_token=reader.text("METRICS_TOKEN", "", check=_check_metrics_token),
             legal_controller=reader.text("LEGAL_CONTROLLER", cls.legal_controller),
@@ -335,6 +343,20 @@ class _Reader:
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         return self._parsed(name, default, int, f"a whole number from {minimum} to {maximum}",
                             lambda v: minimum <= v <= maximum)
+
+    def thresholds(self, name: str) -> tuple[tuple[str, float], ...]:
+        """`name=number,…` (names checked by the feature that reads them)."""
+        def parse(value: str) -> tuple[tuple[str, float], ...]:
+            pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+            if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+                raise ValueError(value)
+            return tuple((key.strip(), float(number)) for key, number in pairs)
+        return self._parsed(name, (), parse, "a list of name=number, comma-separated",
+                            lambda v: all(number >= 0 for _, number in v))
+
+    def fraction(self, name: str, default: float) -> float:
+        return self._parsed(name, default, float, "a number from 0 to 1",
+                            lambda v: 0.0 <= v <= 1.0)
 
     def date(self, name: str, default: dt.date | None) -> dt.date | None:
         return self._parsed(name, default, dt.date.fromisoformat, "a date as YYYY-MM-DD")

@@ -19,6 +19,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -39,6 +40,7 @@ from modern.throttling import LockState, StoreUnavailable, client_address, throt
 from telepoints_compat import consultation
 from telepoints_compat.context import compat
 from telepoints_compat.errors import TelepointsError
+from telepoints_compat.legacy_traffic import WEB, LegacyRequest, installed
 from telepoints_compat.notice import PARIS
 
 blueprint = Blueprint("telepoints_web", __name__, url_prefix="/telepoints",
@@ -89,15 +91,34 @@ def _date_telepoints(value: dt.date | dt.datetime | None) -> str:
 
 @blueprint.context_processor
 def _page_context() -> dict[str, Any]:
-    return {"csrf_token": _csrf_token, "notice": compat().notice, "etats": ETATS}
+    traffic = installed(current_app)
+    coming = traffic.announcement(compat().clock()) if traffic is not None else None
+    return {"csrf_token": _csrf_token, "notice": compat().notice, "etats": ETATS,
+            "announcement": coming}
 
 
 @blueprint.before_request
 def _closed() -> BaseResponse | None:
     context = compat()
-    if context.notice.closed(context.clock()):
+    traffic = installed(current_app)
+    if context.notice.closed(context.clock()) or (
+            traffic is not None and traffic.refuse(context.clock())):  # a planned outage
         return _refusal("telepoints/connexion.html", TelepointsError("SERVICE_CLOS"))
     return None
+
+
+@blueprint.after_request
+def _census(response: Response) -> Response:
+    """Every request of the old web pages, for the client census."""
+    traffic = installed(current_app)
+    if traffic is not None:
+        outcome = "OK" if response.status_code < 400 else next(
+            (code for code, status in STATUS.items() if status == response.status_code),
+            f"HTTP_{response.status_code}")
+        traffic.observe(LegacyRequest(WEB, (request.endpoint or "-").rsplit(".", 1)[-1],
+                                      outcome, request.headers.get("User-Agent", ""),
+                                      client_address(), None))
+    return response
 
 
 def _refusal(template: str, error: TelepointsError, **values: Any) -> Response:

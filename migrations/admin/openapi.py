@@ -20,6 +20,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
                "schema": {"type": "integer"}, "description": "Numéro du travail"},
     "numero": {"in": "path", "name": "numero", "required": True, "schema": {"type": "string"},
                "description": "Numéro de dossier (espaces et minuscules acceptés)"},
+    "window_id": {"in": "path", "name": "window_id", "required": True,
+                  "schema": {"type": "integer"}, "description": "Numéro de l'interruption"},
 }
 
 DESCRIPTION = """\
@@ -43,7 +45,9 @@ champs refusés.
 
 def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
-    if op.output is None:
+    if op.status == 204:
+        pass  # no body
+    elif op.output is None:
         ok["content"] = {"text/csv": {"schema": {"type": "string", "format": "binary"}}}
     else:
         ok["content"] = {"application/json": {"schema": op.output}}

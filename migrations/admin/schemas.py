@@ -100,11 +100,13 @@ class JobOut(Schema):
     error = _out(fields.String, allow_none=True)
     lines = _out(fields.Integer, "Lignes de données du fichier")
     staged = _out(fields.Integer, "Lignes lues (première phase)")
-    read = _out(fields.Integer, "Lignes traitées : somme des cinq compteurs suivants")
+    read = _out(fields.Integer, "Lignes traitées : somme des six compteurs suivants")
     migrated = _out(fields.Integer)
     ignored_doublon = _out(fields.Integer)
     ignored_clos = _out(fields.Integer)
     ignored_deja_migre = _out(fields.Integer)
+    updated = _out(fields.Integer, "Lignes MIS_A_JOUR : code réémis par Télépoints depuis la "
+                                   "migration, remplacé ici")
     rejected = _out(fields.Integer)
     progress = _out(fields.Float, "Avancement des deux phases, de 0 à 1")
 

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from migrations.jobs import services
-from migrations.jobs.models import IGNORE_CLOS, IGNORE_DEJA_MIGRE, IGNORE_DOUBLON, MIGRE, REJETE
+from migrations.jobs.models import (
+    IGNORE_CLOS,
+    IGNORE_DEJA_MIGRE,
+    IGNORE_DOUBLON,
+    MIGRE,
+    MIS_A_JOUR,
+    REJETE,
+)
 from modern.db import db
 
 LAST_JOBS = 5
@@ -32,6 +39,7 @@ def job_metrics() -> Iterator[Metric]:
             for outcome, count in ((MIGRE, job.migrated), (IGNORE_DOUBLON, job.ignored_doublon),
                                    (IGNORE_CLOS, job.ignored_clos),
                                    (IGNORE_DEJA_MIGRE, job.ignored_deja_migre),
+                                   (MIS_A_JOUR, job.updated),
                                    (REJETE, job.rejected)):
                 done.add_metric([job_id, outcome], count)
     finally:

@@ -46,7 +46,11 @@ IGNORE_DOUBLON = "IGNORE_DOUBLON"
 IGNORE_CLOS = "IGNORE_CLOS"
 IGNORE_DEJA_MIGRE = "IGNORE_DEJA_MIGRE"
 REJETE = "REJETE"
-OUTCOMES = (MIGRE, IGNORE_DOUBLON, IGNORE_CLOS, IGNORE_DEJA_MIGRE, REJETE)
+# This service's own outcome, not the contract's: a later export's line for a file already
+# migrated whose code the legacy operator reissued since (its CODE_EMIS_LE is later than the
+# issue of the code held here); the line's code replaces the one held here.
+MIS_A_JOUR = "MIS_A_JOUR"
+OUTCOMES = (MIGRE, IGNORE_DOUBLON, IGNORE_CLOS, IGNORE_DEJA_MIGRE, MIS_A_JOUR, REJETE)
 
 
 class MigrationJob(db.Model):  # type: ignore[name-defined]
@@ -91,6 +95,7 @@ class MigrationChunk(db.Model):  # type: ignore[name-defined]
     ignored_doublon: Mapped[int] = mapped_column(Integer, default=0)
     ignored_clos: Mapped[int] = mapped_column(Integer, default=0)
     ignored_deja_migre: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)  # MIS_A_JOUR
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(64), default=None)
 

@@ -72,7 +72,7 @@ def create_job(session: Session, stream: IO[bytes], *, source_name: str, created
         session.execute(table.insert().values(
             job_id=job.id, seq=chunk.seq, first_line=chunk.first_line,
             line_count=chunk.line_count, status=PENDING, payload=chunk.payload, migrated=0,
-            ignored_doublon=0, ignored_clos=0, ignored_deja_migre=0, rejected=0))
+            ignored_doublon=0, ignored_clos=0, ignored_deja_migre=0, updated=0, rejected=0))
         job.line_count += chunk.line_count
         job.chunk_count += 1
     job.source_sha256 = digest.sha256.hexdigest()
@@ -198,11 +198,15 @@ class JobStatus:
     error: str | None
     lines: int  # data lines in the file
     staged: int  # lines parsed (first phase)
-    read: int  # lines with their final outcome; the five counters below add up to it
+    # Lines with their final outcome; the six counters below add up to it. Most lines have
+    # it as soon as they are staged (only those of a file repeated in another chunk wait for
+    # the barrier), so it grows during the first phase too.
+    read: int
     migrated: int
     ignored_doublon: int
     ignored_clos: int
     ignored_deja_migre: int
+    updated: int  # MIS_A_JOUR: a code reissued by the legacy operator since the migration
     rejected: int
 
     @property
@@ -217,25 +221,26 @@ class JobStatus:
 def status(session: Session, job_id: int) -> JobStatus:
     job = get_job(session, job_id)
     chunk = MigrationChunk
-    applied = chunk.status == APPLIED
     row = session.execute(select(
         func.coalesce(func.sum(chunk.line_count).filter(chunk.status.in_((STAGED, APPLIED))), 0),
-        func.coalesce(func.sum(chunk.line_count).filter(applied), 0),
         func.coalesce(func.sum(chunk.migrated), 0),
         func.coalesce(func.sum(chunk.ignored_doublon), 0),
         func.coalesce(func.sum(chunk.ignored_clos), 0),
         func.coalesce(func.sum(chunk.ignored_deja_migre), 0),
+        func.coalesce(func.sum(chunk.updated), 0),
         func.coalesce(func.sum(chunk.rejected), 0),
     ).where(chunk.job_id == job_id)).one()
-    staged, read, migrated, doublon, clos, deja, rejected = (int(value) for value in row)
+    staged, migrated, doublon, clos, deja, updated, rejected = (int(value) for value in row)
     return JobStatus(
         id=job.id, state=job.state, phase=job.phase, dry_run=job.dry_run,
         source_name=job.source_name, source_sha256=job.source_sha256,
         source_bytes=job.source_bytes, created_by=job.created_by, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at,
         heartbeat_at=_aware(job.heartbeat_at), error=job.error,
-        lines=job.line_count, staged=staged, read=read, migrated=migrated,
-        ignored_doublon=doublon, ignored_clos=clos, ignored_deja_migre=deja, rejected=rejected)
+        lines=job.line_count, staged=staged,
+        read=migrated + doublon + clos + deja + updated + rejected, migrated=migrated,
+        ignored_doublon=doublon, ignored_clos=clos, ignored_deja_migre=deja, updated=updated,
+        rejected=rejected)
 
 
 def list_jobs(session: Session, limit: int = 50) -> list[JobStatus]:

@@ -59,6 +59,7 @@ from migrations.jobs.models import (
     IGNORE_DEJA_MIGRE,
     IGNORE_DOUBLON,
     MIGRE,
+    MIS_A_JOUR,
     PENDING,
     REJETE,
     RUNNING,
@@ -188,6 +189,10 @@ def stage_chunk(session: Session, job: MigrationJob, chunk: MigrationChunk,
     _write_entries(session, rows)
     counts = _apply(session, job, params, deps, _EARLY if held else _EVERY_LINE)
     if held:
+        # The lines not held have their final outcome already: counted now, so that a job
+        # whose duplicates span its chunks does not show nothing done during its first phase
+        # (the whole chunk is counted again once its held lines are applied).
+        _set_counts(chunk, _counts(session, _EARLY_COUNTS, params))
         chunk.status = STAGED
     else:
         _record_counts(session, chunk, params, counts)
@@ -209,6 +214,8 @@ _E_RANGE = "e.job_id = :job AND e.line BETWEEN :first AND :last"
 _MIGRATED = "(SELECT 1 FROM migrated_account m WHERE m.numero = e.numero)"
 _CURRENT_CODE = ("(SELECT c.id FROM confidential_code c WHERE c.numero = e.numero "
                  "AND NOT c.pending LIMIT 1)")
+_HELD_CODE_ISSUED = ("(SELECT max(c.issued_at) FROM confidential_code c "
+                     "WHERE c.numero = migration_entry.numero AND NOT c.pending)")
 _ACCOUNT_COLUMNS = """numero, source, job_id, line, migrated_at, legacy_statut,
     legacy_issued_on, legacy_failures, legacy_locked_until, legacy_created_at,
     legacy_last_login, email, code_imported"""
@@ -220,6 +227,8 @@ _CODE_VALUES = ("e.numero, e.scheme, e.key_id, e.salt, e.digest, 'legacy', FALSE
 _CONTACT_COLUMNS = "numero, mobile, address, source, updated_at"
 _CONTACT_VALUES = "e.numero, e.mobile, NULL, 'legacy', :now"
 _COUNTS = text(f"SELECT outcome, count(*) FROM migration_entry WHERE {_RANGE} GROUP BY outcome")
+_EARLY_COUNTS = text(f"SELECT outcome, count(*) FROM migration_entry WHERE {_RANGE} AND "
+                     f"{duplicates.scope('migration_entry', held=False)} GROUP BY outcome")
 _MIGRATED_AMONG = text("SELECT numero FROM migrated_account WHERE numero IN :numeros"
                        ).bindparams(bindparam("numeros", expanding=True))
 
@@ -229,6 +238,10 @@ class _Statements:
     """The apply's statements for one set of a chunk's lines (see _statements)."""
 
     already_migrated: Any
+    reissued: Any
+    drop_replaced_codes: Any
+    insert_reissued_codes: Any
+    mark_reissued_accounts: Any
     to_lockout: Any
     fast_apply: Any
     insert_accounts: Any
@@ -247,6 +260,37 @@ def _statements(scope: Callable[[str], str]) -> _Statements:
 UPDATE migration_entry SET outcome = '{IGNORE_DEJA_MIGRE}', motif = 'compte déjà migré'
 WHERE {_RANGE} AND outcome = '{MIGRE}' AND {entry} AND (
     SELECT 1 FROM migrated_account m WHERE m.numero = migration_entry.numero) IS NOT NULL
+"""),
+        # A later export: among the files already migrated, those whose code the legacy
+        # operator reissued since. The line's CODE_EMIS_LE (midnight, Paris) must be later
+        # than the issue of the current code held here, so that a code issued here since
+        # (by an agent, at the holder's request) wins; a file that holds no code here
+        # (suspended when it was migrated) compares with the code date it was migrated with.
+        reissued=text(f"""
+UPDATE migration_entry SET outcome = '{MIS_A_JOUR}', motif = 'code réémis depuis la migration'
+WHERE {_RANGE} AND outcome = '{IGNORE_DEJA_MIGRE}' AND {entry} AND statut = 'ACTIF' AND CASE
+    WHEN {_HELD_CODE_ISSUED} IS NOT NULL THEN issued_at > {_HELD_CODE_ISSUED}
+    ELSE issued_on > (SELECT m.legacy_issued_on FROM migrated_account m
+                      WHERE m.numero = migration_entry.numero) END
+"""),
+        # The reissued code replaces the current one; a pending code (asked for here, not
+        # used yet) stays, as a request for a new code never cancels the current one.
+        drop_replaced_codes=text(f"""
+DELETE FROM confidential_code WHERE NOT pending AND numero IN (
+    SELECT e.numero FROM migration_entry e
+    WHERE {_E_RANGE} AND e.outcome = '{MIS_A_JOUR}' AND {e})
+"""),
+        insert_reissued_codes=text(f"""
+INSERT INTO confidential_code ({_CODE_COLUMNS})
+SELECT {_CODE_VALUES} FROM migration_entry e
+WHERE {_E_RANGE} AND e.outcome = '{MIS_A_JOUR}' AND {e}
+"""),
+        mark_reissued_accounts=text(f"""
+UPDATE migrated_account SET code_imported = TRUE, legacy_issued_on = (
+    SELECT e.issued_on FROM migration_entry e WHERE {_E_RANGE} AND e.outcome = '{MIS_A_JOUR}'
+      AND {e} AND e.numero = migrated_account.numero)
+WHERE numero IN (SELECT e.numero FROM migration_entry e
+                 WHERE {_E_RANGE} AND e.outcome = '{MIS_A_JOUR}' AND {e})
 """),
         to_lockout=text(f"""
 SELECT e.numero, e.failures, e.locked_until FROM migration_entry e
@@ -347,16 +391,29 @@ def _careful_apply(session: Session, statements: _Statements, params: dict[str, 
     inserted = session.execute(statements.insert_accounts, params).rowcount  # type: ignore[attr-defined]
     if inserted != expected:
         session.execute(statements.lost_race, params)
+        _replace_reissued_codes(session, statements, params)
     session.execute(statements.insert_codes, params)
     session.execute(statements.insert_contacts, params)
+
+
+def _replace_reissued_codes(session: Session, statements: _Statements,
+                            params: dict[str, Any]) -> None:
+    """The lines of files already migrated whose code was reissued since become MIS_A_JOUR,
+    and their code replaces the one held here."""
+    if session.execute(statements.reissued, params).rowcount:  # type: ignore[attr-defined]
+        session.execute(statements.drop_replaced_codes, params)
+        session.execute(statements.insert_reissued_codes, params)
+        session.execute(statements.mark_reissued_accounts, params)
 
 
 def _apply(session: Session, job: MigrationJob, params: dict[str, Any], deps: Dependencies,
            statements: _Statements) -> dict[str, int] | None:
     """Applies the chunk's MIGRE lines that `statements` cover (a dry run only marks the
-    files migrated meanwhile); returns the chunk's counts when it had them at hand."""
+    files migrated meanwhile, and those of them whose code was reissued since); returns the
+    chunk's counts when it had them at hand."""
     if job.dry_run:
         session.execute(statements.already_migrated, params)
+        session.execute(statements.reissued, params)
         return None
     params = {**params, "now": deps.clock()}
     counts = _fast_apply(session, statements, params) if _postgres(session) else None
@@ -365,16 +422,23 @@ def _apply(session: Session, job: MigrationJob, params: dict[str, Any], deps: De
     return counts
 
 
-def _record_counts(session: Session, chunk: MigrationChunk, params: dict[str, Any],
-                   counts: dict[str, int] | None) -> None:
-    """The chunk is done: its counts are kept."""
-    if counts is None:
-        counts = {outcome: int(number) for outcome, number in session.execute(_COUNTS, params)}
+def _counts(session: Session, query: Any, params: dict[str, Any]) -> dict[str, int]:
+    return {outcome: int(number) for outcome, number in session.execute(query, params)}
+
+
+def _set_counts(chunk: MigrationChunk, counts: dict[str, int]) -> None:
     chunk.migrated = counts.get(MIGRE, 0)
     chunk.ignored_doublon = counts.get(IGNORE_DOUBLON, 0)
     chunk.ignored_clos = counts.get(IGNORE_CLOS, 0)
     chunk.ignored_deja_migre = counts.get(IGNORE_DEJA_MIGRE, 0)
+    chunk.updated = counts.get(MIS_A_JOUR, 0)
     chunk.rejected = counts.get(REJETE, 0)
+
+
+def _record_counts(session: Session, chunk: MigrationChunk, params: dict[str, Any],
+                   counts: dict[str, int] | None) -> None:
+    """The chunk is done: its counts are kept."""
+    _set_counts(chunk, counts if counts is not None else _counts(session, _COUNTS, params))
     chunk.status = APPLIED
 
 

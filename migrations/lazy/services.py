@@ -5,8 +5,11 @@ the code is checked at the legacy backend, and on success the file is migrated o
   `LegacyBackendUnavailable` and the request is refused; nothing is written.
 - Nothing is written unless the legacy backend accepted the code (no half-migrated account).
 - Exactly one account, even under concurrent requests for one file and a bulk job at the same
-  time: the migration record is inserted with `ON CONFLICT DO NOTHING` first, and only the
-  transaction that inserted it writes the code. The others find the file migrated.
+  time: the migration record is inserted with `ON CONFLICT DO NOTHING … RETURNING` first, and
+  only the transaction to which the database returned the row writes the code. The others
+  find the file migrated. (The row returned decides, not the statement's `rowcount`: psycopg 3
+  gives -1 for this insert whether or not it inserted, and every request that raced believed
+  it had created the account.)
 - The code the holder typed is known to be right, so it is kept the way a migrated legacy code
   is (wrapped MD5 fingerprint, see telepoints_compat/legacy_fingerprints.py), and re-hashed in
   the native scheme at the holder's next success, like every migrated code.
@@ -61,11 +64,16 @@ class LazyMigration:
             mode = cutover.get_mode(connection)
             migrated = connection.scalar(select(MigratedAccount.numero).where(
                 MigratedAccount.numero == numero)) is not None
+            legacy_code = migrated and connection.scalar(select(ConfidentialCode.id).where(
+                ConfidentialCode.numero == numero, ConfidentialCode.pending.is_(False),
+                ConfidentialCode.origin == "legacy").limit(1)) is not None
         if migrated:
             # Migrated, maybe by a concurrent request since the caller looked: the code is
             # judged here, on what is committed now.
             if self.local_check(numero, code):
                 return FallbackResult(FallbackOutcome.VERIFIED)
+            if legacy_code and mode != MODE_OFF:
+                return self._reissued_since(engine, numero, code)
             return FallbackResult(FallbackOutcome.NOT_APPLICABLE)
         if mode == MODE_OFF:
             return FallbackResult(FallbackOutcome.NOT_APPLICABLE)
@@ -107,12 +115,11 @@ class LazyMigration:
         statement = insert.values(
             numero=numero, source=SOURCE_LAZY, migrated_at=now, legacy_statut="ACTIF",
             legacy_failures=0, code_imported=True,
-        ).on_conflict_do_nothing(index_elements=[table.c.numero])
+        ).on_conflict_do_nothing(index_elements=[table.c.numero]).returning(table.c.numero)
         with engine.begin() as connection:
             # The insert comes first: on SQLite it takes the write lock (concurrent first uses
             # queue behind it) before anything is read.
-            inserted = connection.execute(statement).rowcount
-            if not inserted:
+            if connection.execute(statement).scalar() is None:
                 return False
             current = connection.scalar(select(ConfidentialCode.id).where(
                 ConfidentialCode.numero == numero, ConfidentialCode.pending.is_(False)))
@@ -125,6 +132,45 @@ class LazyMigration:
                 connection.execute(table.update().where(table.c.numero == numero).values(
                     code_imported=False))
         return True
+
+    def _reissued_since(self, engine: Engine, numero: str, code: str) -> FallbackResult:
+        """A wrong code for a file migrated with its legacy code: the legacy operator may have
+        reissued the code since the export (a holder's new letter), so the legacy backend
+        judges it. Accepted there, it replaces the code held here (as MIS_A_JOUR does for a
+        later export); anything else is a wrong code here, counted by the caller's lockout
+        like any try. A backend out of reach refuses nothing more than the code here did:
+        the file is migrated, its answers do not depend on the legacy side."""
+        try:
+            check = self.legacy.check_code(numero, code.upper())
+        except LegacyUnavailable as exc:
+            log.warning("legacy backend unavailable", extra={
+                "event": "legacy_unavailable", "numero": mask_numero(numero),
+                "reason": str(exc)[:200]})
+            return FallbackResult(FallbackOutcome.NOT_APPLICABLE)
+        if check.answer is not LegacyAnswer.ACCEPTED:
+            return FallbackResult(FallbackOutcome.NOT_APPLICABLE)
+        self.replace_code(engine, numero, code.upper())
+        self._count(engine, "mis_a_jour")
+        log.info("code reissued by the legacy backend taken", extra={
+            "event": "lazy_code_update", "numero": mask_numero(numero)})
+        return FallbackResult(FallbackOutcome.VERIFIED)
+
+    def replace_code(self, engine: Engine, numero: str, code: str) -> None:
+        """The code the legacy backend accepted becomes the file's current code (a pending
+        code asked for here stays)."""
+        now = self.clock()
+        key_id, key = self.code_key()
+        codes = ConfidentialCode.__table__
+        with engine.begin() as connection:
+            connection.execute(codes.delete().where(
+                codes.c.numero == numero, codes.c.pending.is_(False)))
+            connection.execute(codes.insert().values(
+                numero=numero, scheme=LEGACY_MD5, key_id=key_id, salt=None,
+                digest=wrap(key, numero, LEGACY_MD5, legacy_inner(LEGACY_MD5, None, code)),
+                origin="legacy", pending=False, issued_at=now, expires_at=None))
+            accounts = MigratedAccount.__table__
+            connection.execute(accounts.update().where(accounts.c.numero == numero).values(
+                code_imported=True, legacy_issued_on=now.date()))
 
     def _count(self, engine: Engine, result: str) -> None:
         try:

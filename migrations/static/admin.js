@@ -147,7 +147,7 @@
       cell(row, STATES[job.state] || job.state);
       cell(row, progress(job));
       [job.migrated, job.ignored_doublon, job.ignored_clos, job.ignored_deja_migre,
-        job.rejected].forEach(function (n) { cell(row, n); });
+        job.updated, job.rejected].forEach(function (n) { cell(row, n); });
       var actions = cell(row, "");
       var which = "du travail " + job.id;
       if (job.state === "running") {
@@ -165,7 +165,7 @@
     });
     if (!data.items.length) {
       var empty = document.createElement("tr");
-      cell(empty, "Aucun travail.").colSpan = 10;
+      cell(empty, "Aucun travail.").colSpan = 11;
       body.appendChild(empty);
     }
     return busy;
@@ -193,12 +193,94 @@
     }
   }
 
+  function emptyRow(body, text, columns) {
+    var empty = document.createElement("tr");
+    cell(empty, text).colSpan = columns;
+    body.appendChild(empty);
+  }
+
+  function showReadiness(data) {
+    $("pret-verdict").textContent = data.ready
+      ? "Oui : chaque critère est atteint, l'ancien service peut être éteint."
+      : "Non : au moins un critère n'est pas atteint.";
+    var body = $("pret");
+    body.textContent = "";
+    data.lines.forEach(function (line) {
+      var row = document.createElement("tr");
+      cell(row, line.label);
+      cell(row, line.figure === null ? "aucun chiffre" : String(line.figure));
+      cell(row, String(line.threshold));
+      var badge = document.createElement("p");
+      badge.className = "fr-badge fr-badge--sm fr-badge--" + (line.ok ? "success" : "error");
+      badge.textContent = line.ok ? "atteint" : "non atteint";
+      cell(row, badge);
+      body.appendChild(row);
+    });
+  }
+
+  function showParallelRun(data) {
+    $("parallele-resume").textContent = data.compared + " réponse(s) comparée(s), " +
+      data.mismatches + " différente(s)" + (data.mismatch_rate === null ? "" :
+        " (taux " + (100 * data.mismatch_rate).toFixed(2) + " %)") + ", " +
+      data.unavailable + " sans réponse de l'ancien service, " + data.dropped +
+      " abandonnée(s) (file pleine).";
+    var body = $("differences");
+    body.textContent = "";
+    data.last_mismatches.forEach(function (m) {
+      var row = document.createElement("tr");
+      [m.at, m.kind, m.numero, m.field, m.here, m.legacy].forEach(function (v) {
+        cell(row, v === null ? "absent" : v);
+      });
+      body.appendChild(row);
+    });
+    if (!data.last_mismatches.length) { emptyRow(body, "Aucune différence.", 6); }
+  }
+
+  function showClients(data) {
+    var body = $("clients");
+    body.textContent = "";
+    data.items.forEach(function (c) {
+      var row = document.createElement("tr");
+      var requests = Object.keys(c.requests).sort().map(function (op) {
+        return op + " : " + c.requests[op];
+      }).join(", ");
+      [c.channel, c.user_agent, c.network, c.soap_version || "–", c.first_seen, c.last_seen,
+        requests, c.failures, c.stopped ? "oui" : "non"].forEach(function (v) { cell(row, v); });
+      body.appendChild(row);
+    });
+    if (!data.items.length) { emptyRow(body, "Aucun client.", 9); }
+  }
+
+  function showBrownouts(data) {
+    $("annonce").textContent = data.announcement || "Aucune interruption annoncée.";
+    var body = $("interruptions");
+    body.textContent = "";
+    data.items.forEach(function (w) {
+      var row = document.createElement("tr");
+      cell(row, new Date(w.starts_at).toLocaleString("fr-FR"));
+      cell(row, new Date(w.ends_at).toLocaleString("fr-FR"));
+      cell(row, Math.round(100 * w.share) + " %");
+      cell(row, button("Retirer", "l'interruption " + w.id, function () {
+        call("DELETE", "/brownouts/" + w.id).then(function () {
+          say("Interruption retirée.", "success");
+          refresh();
+        }).catch(failed);
+      }));
+      body.appendChild(row);
+    });
+    if (!data.items.length) { emptyRow(body, "Aucune interruption programmée.", 4); }
+  }
+
   function refresh() {
     if (!token()) { return; }
     call("GET", "/jobs").then(function (data) {
       schedule(showJobs(data));
     }).catch(function (e) { failed(e); schedule(false); });
     call("GET", "/cutover").then(showCutover).catch(function () { /* already said */ });
+    call("GET", "/readiness").then(showReadiness).catch(function () { /* already said */ });
+    call("GET", "/parallel-run").then(showParallelRun).catch(function () { /* already said */ });
+    call("GET", "/clients").then(showClients).catch(function () { /* already said */ });
+    call("GET", "/brownouts").then(showBrownouts).catch(function () { /* already said */ });
   }
 
   $("form-jeton").addEventListener("submit", function (event) {
@@ -225,6 +307,18 @@
     if (!chosen) { return; }
     call("PUT", "/cutover", { mode: chosen.value }).then(function () {
       say("Mode de bascule appliqué.", "success");
+      refresh();
+    }).catch(failed);
+  });
+  $("form-interruption").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var planned = {
+      starts_at: new Date($("debut").value).toISOString(),
+      ends_at: new Date($("fin").value).toISOString(),
+      share: parseFloat($("part").value)
+    };
+    call("POST", "/brownouts", planned).then(function () {
+      say("Interruption programmée.", "success");
       refresh();
     }).catch(failed);
   });

@@ -42,6 +42,7 @@ from modern.security_headers import security_headers
 from modern.throttling import Admission, StoreUnavailable, throttling
 from telepoints_compat.context import EXTENSION, Compat
 from telepoints_compat.errors import TelepointsError
+from telepoints_compat.legacy_traffic import SOAP, LegacyRequest, LegacyTraffic, installed
 from telepoints_compat.soap import decoding, envelope
 from telepoints_compat.soap.contract import TNS
 from telepoints_compat.soap.envelope import SOAP11, MigrationNotice, SoapVersion
@@ -63,6 +64,7 @@ class _Exchange:
 
     environ: dict[str, Any]
     context: Compat  # the layer's settings, codes and clock (read once, not through a proxy)
+    traffic: LegacyTraffic | None = None  # census, brownouts, parallel run (legacy_traffic.py)
     operation: str = "-"  # the contract's operation, once the body has named one
 
     @property
@@ -78,9 +80,13 @@ def _migration_notice(message: str, url: str, last_day: Any) -> MigrationNotice:
     return MigrationNotice(message, url, last_day)
 
 
-def _notice(context: Compat) -> MigrationNotice:
-    notice = context.notice
-    return _migration_notice(notice.message, notice.url, notice.last_day)
+def _notice(exchange: _Exchange) -> MigrationNotice:
+    notice = exchange.context.notice
+    message = notice.message
+    if exchange.traffic is not None:  # planned outages (brownouts) are announced beforehand
+        coming = exchange.traffic.announcement(exchange.context.clock())
+        message = f"{message} {coming}" if coming else message
+    return _migration_notice(message, notice.url, notice.last_day)
 
 
 @functools.lru_cache(maxsize=256)
@@ -132,14 +138,15 @@ class _Answer:
     status: int
     content_type: str
     retry_after: int | None = None
+    outcome: str = "OK"  # or the contract's error code
 
 
 def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
            status: int | None = None) -> _Answer:
     _counter(exchange.operation, error.code).inc()
-    return _Answer(envelope.fault(version, _notice(exchange.context), error),
+    return _Answer(envelope.fault(version, _notice(exchange), error),
                    status or envelope.http_status(version, error), version.content_type,
-                   error.retry_after)
+                   error.retry_after, error.code)
 
 
 def answer(exchange: _Exchange) -> _Answer:
@@ -164,6 +171,7 @@ def answer(exchange: _Exchange) -> _Answer:
 
 
 _NUMERO_DOSSIER = f"{{{TNS}}}numeroDossier"
+_CODE = f"{{{TNS}}}codeConfidentiel"
 
 
 def _read(exchange: _Exchange, body: bytes, version: SoapVersion,
@@ -229,6 +237,8 @@ def _answer(exchange: _Exchange, version: SoapVersion, framing: _Framing) -> _An
     except EnvelopeError:
         _admit(exchange, None)  # a refused message counts against the limit too
         raise
+    if exchange.traffic is not None and exchange.traffic.refuse(context.clock()):
+        raise TelepointsError("SERVICE_CLOS")  # a planned outage (brownout)
     numero = None
     if name in CHECK_A_CODE:
         numero = normalise_numero(next(
@@ -239,8 +249,12 @@ def _answer(exchange: _Exchange, version: SoapVersion, framing: _Framing) -> _An
         result = HANDLERS[name](payload, admission.lock)
     if db.session.registry.has():  # the operation wrote (a new code, a code re-hashed)
         db.session.commit()
+    if numero is not None and exchange.traffic is not None:  # the parallel run, if drawn
+        code = next((child.text or "" for child in payload if child.tag == _CODE), "")
+        exchange.traffic.compare(name, numero, code, lambda: result if isinstance(
+            result, bytes) else etree.tostring(result))
     _counter(name, "OK").inc()
-    return _Answer(envelope.response(version, _notice(context), result), 200,
+    return _Answer(envelope.response(version, _notice(exchange), result), 200,
                    version.content_type)
 
 
@@ -260,7 +274,14 @@ class SoapEndpoint:
         try:
             with self.app.app_context():
                 context: Compat = self.app.extensions[EXTENSION]
-                result = answer(_Exchange(environ, context))
+                exchange = _Exchange(environ, context, installed(self.app))
+                result = answer(exchange)
+                if exchange.traffic is not None:  # the client census
+                    version = _framing(environ).version
+                    exchange.traffic.observe(LegacyRequest(
+                        SOAP, exchange.operation, result.outcome,
+                        str(environ.get("HTTP_USER_AGENT", "")), exchange.address,
+                        version.name if version else None))
                 headers = [("Content-Type", result.content_type),
                            ("Content-Length", str(len(result.body))),
                            (REQUEST_ID_HEADER, request_id),

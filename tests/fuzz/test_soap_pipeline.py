@@ -52,6 +52,10 @@ WRONG_CODE = {"IDENTIFIANTS_INVALIDES", "CODE_EXPIRE", "COMPTE_BLOQUE"}
 # What a successful operation may write: a code (re-hashed, or a pending one activated or
 # issued), the message carrying a new code, and counters.
 WRITTEN_ON_SUCCESS = {"throttle_counter", "confidential_code", "outbox_message"}
+# Statistics of the migration's hook, written by a thread of their own every few seconds,
+# whatever the answer (the client census counts refusals too): no file number, no code.
+BACKGROUND = {"legacy_client", "legacy_client_day", "parallel_run_day",
+              "parallel_run_mismatch"}
 READER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -69,7 +73,7 @@ def _snapshot(app: Flask) -> Snapshot:
         try:
             tables = {table.name: sorted(repr(tuple(row)) for row in db.session.execute(
                 select(table))) for table in db.metadata.sorted_tables
-                if table.name != ThrottleCounter.__tablename__}
+                if table.name != ThrottleCounter.__tablename__ and table.name not in BACKGROUND}
             counters = {key: (value, expires_at) for key, value, expires_at in db.session.execute(
                 select(ThrottleCounter.key, ThrottleCounter.value, ThrottleCounter.expires_at))}
             return tables, counters

@@ -108,7 +108,8 @@ def test_a_dry_run_then_a_real_run_through_the_api(app: Flask, client: FlaskClie
 
     real = upload(client, secret, data)
     job = wait_done(client, secret, real.json["id"])
-    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "rejected")
+    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "updated",
+                "rejected")
     assert sum(job[name] for name in counters) == job["read"] == job["lines"] == 38
     report = client.get(f"/admin/api/jobs/{job['id']}/report", headers=auth(secret))
     assert report.mimetype == "text/csv"
@@ -152,7 +153,8 @@ def test_stop_then_resume_finishes_with_counts_that_add_up(
     client.post(f"/admin/api/jobs/{job_id}/resume", headers=auth(secret))
     job = wait_done(client, secret, job_id)
     assert job["state"] == "succeeded"
-    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "rejected")
+    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "updated",
+                "rejected")
     assert sum(job[name] for name in counters) == job["read"] == 3000
     assert client.post(f"/admin/api/jobs/{job_id}/resume",
                        headers=auth(secret)).status_code == 409

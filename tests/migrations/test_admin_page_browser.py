@@ -67,8 +67,9 @@ def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,
     expect(page.get_by_role("status")).to_contain_text(
         f"Travail {job_id} terminé : 33 migrés, 3 rejetés sur 38 lignes.")
     cells = [cell.strip() for cell in row.get_by_role("cell").all_inner_texts()]
-    # N°, fichier, état, avancement, migrés, doublons, clos, déjà migrés, rejetés, actions
-    assert cells[2:9] == ["terminé", "100 %", "33", "1", "1", "0", "3"]
+    # N°, fichier, état, avancement, migrés, doublons, clos, déjà migrés, mis à jour,
+    # rejetés, actions
+    assert cells[2:10] == ["terminé", "100 %", "33", "1", "1", "0", "0", "3"]
     progress = page.get_by_role("progressbar", name=f"Avancement du travail {job_id}")
     expect(progress).to_have_attribute("value", "100")
     assert_accessible(page)

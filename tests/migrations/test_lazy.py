@@ -6,7 +6,9 @@ concurrent first uses of one file leave exactly one account."""
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import socket
+import threading
 from typing import Any
 
 import pytest
@@ -115,17 +117,25 @@ def test_bulk_after_lazy_reports_already_migrated(app: Flask, service: Any, tmp_
     assert accounts(app) == (1, 1)
 
 
-def test_twenty_concurrent_first_uses_leave_one_account(app: Flask,
-                                                        legacy_backend: Server) -> None:
+def test_twenty_concurrent_first_uses_leave_one_account(app: Flask, legacy_backend: Server,
+                                                        caplog: pytest.LogCaptureFixture,
+                                                        ) -> None:
+    """One account, and one request that says it created it: one `migre` counted, the legacy
+    code kept (`code_imported`), one "new account" line. On PostgreSQL this reads what the
+    database returned for the insert (its rowcount is -1 under psycopg 3 whether or not it
+    inserted, and every request that raced once counted itself the creator)."""
     load_registry_sample(app)
     server = Server(app)
     wsdl = str(contract_file("telepoints-v1.wsdl"))
+    caplog.set_level(logging.INFO, logger="telepoints.migration")
+    start = threading.Barrier(20)
     try:
         def first_use(_: int) -> str:
             client = zeep.Client(wsdl)
             service = client.create_service(
                 "{urn:fr:interieur:telepoints:v1}TelepointsSoap11",
                 server.url + "/telepoints/ws")
+            start.wait(30)
             try:
                 return str(service.ConsulterSolde(numeroDossier=NUMERO,
                                                   codeConfidentiel=CODE).body.numeroDossier)
@@ -141,8 +151,15 @@ def test_twenty_concurrent_first_uses_leave_one_account(app: Flask,
     assert set(results) <= {NUMERO, "SERVICE_INDISPONIBLE"}
     assert accounts(app) == (1, 1)
     with app.app_context():
-        traffic = db.session.scalar(select(func.sum(LegacyTrafficDay.count)))
-        assert traffic == 20 - results.count("SERVICE_INDISPONIBLE") or traffic is not None
+        counted = dict(db.session.execute(select(
+            LegacyTrafficDay.result, func.sum(LegacyTrafficDay.count)).group_by(
+            LegacyTrafficDay.result)).all())
+        record = db.session.get(MigratedAccount, NUMERO)
+        assert record is not None and record.code_imported is True
+    assert counted.get("migre") == 1, counted
+    new_accounts = [r for r in caplog.records
+                    if getattr(r, "event", None) == "lazy_migration" and r.new_account]
+    assert len(new_accounts) == 1
 
 
 def test_the_adapter_gives_up_after_its_time_limit() -> None:

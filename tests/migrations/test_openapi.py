@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -75,7 +76,7 @@ def test_the_document_is_valid_openapi_3_and_covers_every_route(
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/admin/api/") and not rule.endpoint.endswith(".document"):
-            path = rule.rule.replace("<int:job_id>", "{job_id}").replace("<numero>", "{numero}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             served |= {(path, method) for method in rule.methods or ()
                        if method not in ("HEAD", "OPTIONS")}
     assert declared == served

@@ -155,7 +155,8 @@ def test_the_next_web_process_takes_up_the_job_of_a_web_process_that_died(
         assert time.monotonic() < deadline, "the job was not taken up"
         time.sleep(0.2)
     assert status["state"] == "succeeded"
-    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "rejected")
+    counters = ("migrated", "ignored_doublon", "ignored_clos", "ignored_deja_migre", "updated",
+                "rejected")
     assert sum(status[name] for name in counters) == status["read"] == 40_000
     assert dt.datetime.fromisoformat(status["heartbeat_at"]) > dt.datetime.fromisoformat(
         status["started_at"])

@@ -290,6 +290,31 @@ def test_audit_and_legacy_traffic_go_after_a_year(app: Flask, runner: FlaskCliRu
         assert len(keys(AdminAudit.id)) == 1
 
 
+def test_the_cutover_evidence_goes_after_a_year(app: Flask, runner: FlaskCliRunner) -> None:
+    from migrations.census.models import LegacyClient, LegacyClientDay
+    from migrations.parallel_run.models import ParallelRunDay, ParallelRunMismatch
+
+    moment = now()
+    with app.app_context():
+        add(ParallelRunDay, *({"day": (moment - age * DAY).date(), "kind": "ConsulterSolde",
+                               "result": "identique", "count": 3} for age in (366, 364)))
+        add(ParallelRunMismatch, *({"at": moment - age * DAY, "kind": "ConsulterSolde",
+                                    "numero": "********0001", "field": "solde", "here": "1",
+                                    "legacy": "2"} for age in (366, 364)))
+        add(LegacyClient, *({"id": f"c{age}", "channel": "soap", "user_agent": "x",
+                             "network": "192.0.2.0/24", "soap_version": "1.1",
+                             "first_seen": moment - age * DAY, "last_seen": moment - age * DAY}
+                            for age in (366, 364)))
+        add(LegacyClientDay, *({"client_id": f"c{age}", "day": (moment - age * DAY).date(),
+                                "operation": "ConsulterSolde", "requests": 2, "failures": 0}
+                               for age in (366, 364)))
+    assert nonzero(purge(runner)) == {"parallel_run_day": 1, "parallel_run_mismatch": 1,
+                                      "legacy_client_day": 1, "legacy_client": 1}
+    with app.app_context():
+        assert keys(LegacyClient.id) == {"c364"}
+        assert keys(ParallelRunDay.day) == {(moment - 364 * DAY).date()}
+
+
 def test_one_purge_at_a_time(app: Flask, runner: FlaskCliRunner) -> None:
     moment = now()
     with app.app_context():

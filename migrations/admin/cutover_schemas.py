@@ -1,0 +1,95 @@
+"""Input and output schemas of the admin API's cutover evidence: brownout windows, the
+readiness, the parallel run and the client census."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from migrations.admin.schemas import UtcDateTime, _out
+
+
+class DaysQuery(Schema):
+    days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=3650),
+                          metadata={"description": "Nombre de jours en arrière"})
+
+
+class BrownoutIn(Schema):
+    starts_at = fields.AwareDateTime(required=True, metadata={
+        "description": "Début, ISO 8601 avec son décalage horaire"})
+    ends_at = fields.AwareDateTime(required=True, metadata={
+        "description": "Fin, ISO 8601 avec son décalage horaire"})
+    share = fields.Float(load_default=1.0,
+                         validate=validate.Range(min=0, max=1, min_inclusive=False),
+                         metadata={"description": "Part des requêtes refusées (SERVICE_CLOS)"})
+
+
+class BrownoutOut(Schema):
+    id = _out(fields.Integer)
+    starts_at = _out(UtcDateTime)
+    ends_at = _out(UtcDateTime)
+    share = _out(fields.Float)
+
+
+class BrownoutListOut(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(BrownoutOut))
+    announcement = _out(fields.String, "Texte ajouté à l'avis de migration", allow_none=True)
+
+
+class ReadinessLineOut(Schema):
+    name = _out(fields.String)
+    label = _out(fields.String)
+    figure = _out(fields.Float, allow_none=True)
+    threshold = _out(fields.Float)
+    ok = _out(fields.Boolean)
+
+
+class ReadinessOut(Schema):
+    ready = _out(fields.Boolean, "Vrai quand chaque ligne est au vert")
+    lines = _out(fields.List, cls_or_instance=fields.Nested(ReadinessLineOut))
+
+
+class ParallelRunCountOut(Schema):
+    day = _out(fields.String)
+    kind = _out(fields.String)
+    result = _out(fields.String)
+    count = _out(fields.Integer)
+
+
+class MismatchOut(Schema):
+    at = _out(fields.String)
+    kind = _out(fields.String)
+    numero = _out(fields.String, "Numéro de dossier masqué")
+    field = _out(fields.String)
+    here = _out(fields.String, allow_none=True)
+    legacy = _out(fields.String, allow_none=True)
+
+
+class ParallelRunOut(Schema):
+    days = _out(fields.Integer)
+    since = _out(fields.String)
+    first_day = _out(fields.String, allow_none=True)
+    compared = _out(fields.Integer)
+    matches = _out(fields.Integer)
+    mismatches = _out(fields.Integer)
+    unavailable = _out(fields.Integer)
+    dropped = _out(fields.Integer, "Comparaisons abandonnées (file pleine)")
+    mismatch_rate = _out(fields.Float, allow_none=True)
+    by_day = _out(fields.List, cls_or_instance=fields.Nested(ParallelRunCountOut))
+    last_mismatches = _out(fields.List, cls_or_instance=fields.Nested(MismatchOut))
+
+
+class ClientOut(Schema):
+    client = _out(fields.String)
+    channel = _out(fields.String)
+    user_agent = _out(fields.String)
+    network = _out(fields.String, "Réseau /24 (IPv4) ou /48 (IPv6), jamais l'adresse")
+    soap_version = _out(fields.String, allow_none=True)
+    first_seen = _out(fields.String)
+    last_seen = _out(fields.String)
+    requests = _out(fields.Dict, keys=fields.String(), values=fields.Integer())
+    failures = _out(fields.Integer)
+    stopped = _out(fields.Boolean)
+
+
+class ClientListOut(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(ClientOut))

@@ -1,0 +1,1 @@
+"""Brownouts: planned short outages of the legacy interface, announced beforehand."""

@@ -1,0 +1,157 @@
+"""Brownouts (as GitHub retires an API): planned short windows during which a share of the
+legacy requests is answered SERVICE_CLOS, with the notice, so that whoever still depends on
+Télépoints learns it before the last day, not on it. The windows are announced beforehand in
+the `AvisMigration` header and on the old web pages, counted in the metrics and the census.
+
+Inside a window, the share is exact in each process (every request adds the share to a
+running sum; a whole unit refuses one): a share of 0.25 refuses one request in four, and
+nothing outside the window. The windows are read from the database at most every few
+seconds (off the request path), so that a window added from any host takes effect
+everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from migrations.brownouts.models import BrownoutWindow
+from modern.errors import DomainError, NotFound
+from telepoints_compat.notice import PARIS
+
+REFRESH_SECONDS = 10.0
+ANNOUNCE_DAYS = 30  # windows starting within this many days are announced
+REFUSED = Counter("legacy_brownout_refusals", "Legacy requests refused by a brownout window.")
+
+
+@dataclass(frozen=True)
+class Window:
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    share: float
+
+    def covers(self, now: dt.datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def add(session: Session, starts_at: dt.datetime, ends_at: dt.datetime, share: float,
+        actor: str, now: dt.datetime | None = None) -> BrownoutWindow:
+    """Plans a window; flushes (the caller commits)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise DomainError("Indiquez les heures avec leur fuseau (ou en heure de Paris).")
+    if ends_at <= starts_at:
+        raise DomainError("La fin de l'interruption doit venir après son début.")
+    if ends_at <= now:
+        raise DomainError("Cette interruption serait déjà terminée.")
+    if ends_at - starts_at > dt.timedelta(days=7):
+        raise DomainError("Une interruption programmée dure au plus 7 jours.")
+    if not 0 < share <= 1:
+        raise DomainError("La part des requêtes refusées doit être comprise entre 0 (exclu) "
+                          "et 1.")
+    window = BrownoutWindow(starts_at=starts_at, ends_at=ends_at, share=share,
+                            created_by=actor[:64], created_at=now)
+    session.add(window)
+    session.flush()
+    return window
+
+
+def remove(session: Session, window_id: int) -> None:
+    if not session.execute(delete(BrownoutWindow).where(
+            BrownoutWindow.id == window_id)).rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"Aucune interruption programmée n° {window_id}.")
+    session.flush()
+
+
+def windows(session: Session, *, include_past: bool = False,
+            now: dt.datetime | None = None) -> list[Window]:
+    query = select(BrownoutWindow).order_by(BrownoutWindow.starts_at)
+    if not include_past:
+        query = query.where(BrownoutWindow.ends_at > (now or dt.datetime.now(dt.UTC)))
+    return [Window(w.id, _aware(w.starts_at), _aware(w.ends_at), w.share)
+            for w in session.scalars(query)]
+
+
+def announcement(planned: list[Window], now: dt.datetime) -> str | None:
+    """The French text added to the migration notice while windows are planned."""
+    coming = [w for w in planned if w.ends_at > now
+              and w.starts_at <= now + dt.timedelta(days=ANNOUNCE_DAYS)]
+    if not coming:
+        return None
+    parts = []
+    for window in coming[:5]:
+        start, end = window.starts_at.astimezone(PARIS), window.ends_at.astimezone(PARIS)
+        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%d/%m/%Y %H:%M}"
+        share = "" if window.share >= 1 else f" (une partie des requêtes, {window.share:.0%})"
+        parts.append(f"le {start:%d/%m/%Y} de {start:%H:%M} à {until}{share}")
+    return ("Interruptions programmées de Télépoints avant sa fermeture, heure de Paris : "
+            + " ; ".join(parts) + ".")
+
+
+class Brownouts:
+    """What the request path asks: is this request refused, and what to announce."""
+
+    def __init__(self, engine: Callable[[], Engine],
+                 refresh_seconds: float = REFRESH_SECONDS) -> None:
+        self.engine, self.refresh_seconds = engine, refresh_seconds
+        self._lock = threading.Lock()
+        self._windows: list[Window] = []
+        # First read `refresh_seconds` after start-up: the application is built before its
+        # database may be reached, and a process started inside a window only lets that
+        # window's first seconds through.
+        self._read_at = time.monotonic()
+        self._reading = False
+        self._sum = 0.0
+
+    def _current(self) -> list[Window]:
+        """The windows as last read; read again off the request path (a thread) when older
+        than `refresh_seconds`, so that no request waits for the database on their account."""
+        with self._lock:
+            stale = not self._reading and \
+                time.monotonic() - self._read_at >= self.refresh_seconds
+            self._reading = self._reading or stale
+        if stale:
+            threading.Thread(target=self._read, name="brownouts", daemon=True).start()
+        return self._windows
+
+    def _read(self) -> None:
+        try:
+            with Session(self.engine()) as session:
+                planned = windows(session)
+            with self._lock:
+                self._windows = planned
+        finally:
+            with self._lock:
+                self._read_at, self._reading = time.monotonic(), False
+
+    def refresh(self) -> None:
+        """Reads the windows now (after a change made in this process)."""
+        self._read()
+
+    def refuse(self, now: dt.datetime) -> bool:
+        window = next((w for w in self._current() if w.covers(now)), None)
+        if window is None:
+            return False
+        with self._lock:
+            self._sum += window.share
+            if self._sum < 1:
+                return False
+            self._sum -= 1
+        REFUSED.inc()
+        return True
+
+    def announcement(self, now: dt.datetime) -> str | None:
+        return announcement(self._current(), now)

@@ -1,0 +1,1 @@
+"""Client census: who still calls the legacy interface, from where, and how."""

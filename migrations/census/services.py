@@ -1,0 +1,193 @@
+"""The client census (how Stripe and Twilio retire an API: know every caller, reach its
+owner). Each legacy request, SOAP or old web form, is attributed to a client: its channel,
+User-Agent, source network and SOAP version. The network is the address's /24 (IPv4) or /48
+(IPv6), the address as the trusted proxies left it: a whole address is never stored.
+
+Requests are counted in memory, per client, day and operation, and written every few
+seconds by one thread of the process (one upsert per client and line, whatever the traffic):
+the request path never waits for the database on its account.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import hashlib
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from migrations.census.models import LegacyClient, LegacyClientDay
+from telepoints_compat.legacy_traffic import LegacyRequest
+
+log = logging.getLogger("telepoints.census")
+
+FLUSH_SECONDS = 5.0
+# A client with no request for this long has stopped (it read the notice, or moved).
+QUIET_DAYS = 7
+
+
+def network_of(address: str) -> str:
+    """The /24 of an IPv4 address, the /48 of an IPv6 one; never the address itself."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return "inconnu"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+@dataclass(frozen=True)
+class _Client:
+    id: str
+    channel: str
+    user_agent: str
+    network: str
+    soap_version: str | None
+
+
+def client_of(request: LegacyRequest) -> _Client:
+    return _client(request.channel, request.user_agent, request.address, request.soap_version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _client(channel: str, user_agent: str, address: str, soap_version: str | None) -> _Client:
+    """Cached: the same clients call again and again, and this runs on every legacy
+    request (the address's network and the digest cost more than the rest of the count)."""
+    user_agent = " ".join(user_agent.split())[:200] or "(aucun)"
+    network = network_of(address)
+    key = "\x00".join((channel, user_agent, network, soap_version or ""))
+    return _Client(hashlib.sha256(key.encode()).hexdigest()[:32], channel, user_agent,
+                   network, soap_version)
+
+
+class Census:
+    def __init__(self, engine: Callable[[], Engine],
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.engine, self.clock, self.flush_seconds = engine, clock, flush_seconds
+        self._lock = threading.Lock()
+        self._clients: dict[str, tuple[_Client, dt.datetime, dt.datetime]] = {}
+        self._counts: dict[tuple[str, dt.date, str], list[int]] = {}
+        self._timer: threading.Thread | None = None
+
+    def observe(self, request: LegacyRequest) -> None:
+        client = client_of(request)
+        now = self.clock()
+        with self._lock:
+            known = self._clients.get(client.id)
+            self._clients[client.id] = (client, known[1] if known else now, now)
+            counts = self._counts.setdefault((client.id, now.date(), request.operation[:40]),
+                                             [0, 0])
+            counts[0] += 1
+            counts[1] += request.outcome != "OK"
+            if self._timer is None:
+                self._timer = threading.Thread(target=self._every, name="census", daemon=True)
+                self._timer.start()
+
+    def _every(self) -> None:
+        while True:
+            time.sleep(self.flush_seconds)
+            try:
+                self.flush()
+            except Exception:  # kept for the next try
+                log.exception("census not written")
+
+    def flush(self) -> None:
+        """Writes what was counted since the last flush; on failure it is kept."""
+        with self._lock:
+            clients, counts = self._clients, self._counts
+            self._clients, self._counts = {}, {}
+        if not clients:
+            return
+        try:
+            with self.engine().begin() as connection:
+                postgres = connection.dialect.name == "postgresql"
+                insert = postgresql.insert if postgres else sqlite.insert
+                table = LegacyClient.__table__
+                for client, first, last in clients.values():
+                    statement = insert(table).values(
+                        id=client.id, channel=client.channel, user_agent=client.user_agent,
+                        network=client.network, soap_version=client.soap_version,
+                        first_seen=first, last_seen=last)
+                    latest = (func.greatest if postgres else func.max)(
+                        table.c.last_seen, statement.excluded.last_seen)
+                    connection.execute(statement.on_conflict_do_update(
+                        index_elements=[table.c.id], set_={"last_seen": latest}))
+                days = LegacyClientDay.__table__
+                for (client_id, day, operation), (requests, failures) in counts.items():
+                    statement = insert(days).values(client_id=client_id, day=day,
+                                                    operation=operation, requests=requests,
+                                                    failures=failures)
+                    connection.execute(statement.on_conflict_do_update(
+                        index_elements=[days.c.client_id, days.c.day, days.c.operation],
+                        set_={"requests": days.c.requests + statement.excluded.requests,
+                              "failures": days.c.failures + statement.excluded.failures}))
+        except Exception:
+            with self._lock:  # put back, merged with what came meanwhile
+                for client_id, (client, first, last) in clients.items():
+                    known = self._clients.get(client_id)
+                    self._clients[client_id] = (client, first, known[2] if known else last)
+                for line, (requests, failures) in counts.items():
+                    current = self._counts.setdefault(line, [0, 0])
+                    current[0] += requests
+                    current[1] += failures
+            raise
+
+
+def clients(session: Session, *, days: int = 14, now: dt.datetime | None = None
+            ) -> list[dict[str, Any]]:
+    """Every client seen in the last `days` days, most recent first: first and last seen,
+    requests per operation, failures, and whether it has stopped (no request for
+    QUIET_DAYS days)."""
+    now = now or dt.datetime.now(dt.UTC)
+    since = now.date() - dt.timedelta(days=days - 1)
+    per_operation: dict[str, dict[str, int]] = {}
+    failures: dict[str, int] = {}
+    for client_id, operation, requests, failed in session.execute(
+            select(LegacyClientDay.client_id, LegacyClientDay.operation,
+                   func.sum(LegacyClientDay.requests), func.sum(LegacyClientDay.failures))
+            .where(LegacyClientDay.day >= since)
+            .group_by(LegacyClientDay.client_id, LegacyClientDay.operation)):
+        per_operation.setdefault(client_id, {})[operation] = int(requests)
+        failures[client_id] = failures.get(client_id, 0) + int(failed)
+    quiet = now - dt.timedelta(days=QUIET_DAYS)
+    found = []
+    for client in session.scalars(select(LegacyClient).where(
+            LegacyClient.id.in_(list(per_operation))).order_by(LegacyClient.last_seen.desc())):
+        last = _aware(client.last_seen)
+        found.append({
+            "client": client.id[:12], "channel": client.channel,
+            "user_agent": client.user_agent, "network": client.network,
+            "soap_version": client.soap_version,
+            "first_seen": _aware(client.first_seen).isoformat(), "last_seen": last.isoformat(),
+            "requests": per_operation[client.id], "failures": failures[client.id],
+            "stopped": last < quiet})
+    return found
+
+
+def write_csv(rows: list[dict[str, Any]], out: IO[str]) -> None:
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["client", "canal", "user_agent", "reseau", "version_soap", "vu_la_premiere",
+                     "vu_la_derniere", "requetes", "echecs", "arrete"])
+    for row in rows:
+        writer.writerow([row["client"], row["channel"], row["user_agent"], row["network"],
+                         row["soap_version"] or "", row["first_seen"], row["last_seen"],
+                         " ".join(f"{op}={n}" for op, n in sorted(row["requests"].items())),
+                         row["failures"], "oui" if row["stopped"] else "non"])
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

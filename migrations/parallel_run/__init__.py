@@ -1,0 +1,1 @@
+"""Parallel run: legacy answers given here, asked again of the legacy backend and compared."""

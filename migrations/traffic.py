@@ -1,0 +1,56 @@
+"""The compatibility layer's `LegacyTraffic` hook (telepoints_compat/legacy_traffic.py),
+composed of the census, the brownouts and, while the legacy backend is configured, the
+parallel run. Each is guarded: a statistic or a comparison never decides an answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from flask import Flask
+
+from migrations.brownouts.services import Brownouts
+from migrations.census.services import Census
+from migrations.parallel_run.services import ParallelRun
+from telepoints_compat.legacy_traffic import LegacyRequest, installed
+
+log = logging.getLogger("telepoints.migration")
+
+
+class LegacyTrafficWatch:
+    def __init__(self, census: Census, brownouts: Brownouts,
+                 parallel_run: ParallelRun | None) -> None:
+        self.census, self.brownouts, self.parallel_run = census, brownouts, parallel_run
+
+    def observe(self, request: LegacyRequest) -> None:
+        try:
+            self.census.observe(request)
+        except Exception:
+            log.exception("legacy request not counted in the census")
+
+    def compare(self, operation: str, numero: str, code: str,
+                answer: Callable[[], bytes]) -> None:
+        if self.parallel_run is not None:
+            self.parallel_run.compare(operation, numero, code, answer)
+
+    def refuse(self, now: dt.datetime) -> bool:
+        try:
+            return self.brownouts.refuse(now)
+        except Exception:  # no window can be read: nobody is refused for it
+            log.exception("brownout windows not read")
+            return False
+
+    def announcement(self, now: dt.datetime) -> str | None:
+        try:
+            return self.brownouts.announcement(now)
+        except Exception:
+            log.exception("brownout windows not read")
+            return None
+
+
+def watch(app: Flask) -> LegacyTrafficWatch | None:
+    """The hook this package installed on `app`, to reach its parts (flush the census,
+    read the brownouts again)."""
+    traffic = installed(app)
+    return traffic if isinstance(traffic, LegacyTrafficWatch) else None

@@ -1,0 +1,52 @@
+"""What the migration watches and decides about legacy requests, declared here so that the
+compatibility layer can call it without knowing the migration package (it sits downstream):
+the composition root installs the implementation as `app.extensions[EXTENSION]`; with none
+installed, nothing changes.
+
+- `observe`: every legacy request once answered (SOAP and old web form): the client census.
+- `compare`: an answer given here to a code check, for the parallel run; it only queues.
+- `refuse`: whether this request falls in a planned outage (a brownout): SERVICE_CLOS.
+- `announcement`: the text added to the migration notice while outages are planned.
+
+Each must be cheap and must never raise into the request: a statistic or a comparison never
+decides an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import Flask
+
+EXTENSION = "legacy_traffic"
+SOAP, WEB = "soap", "web"
+
+
+@dataclass(frozen=True)
+class LegacyRequest:
+    channel: str  # SOAP or WEB
+    operation: str  # the contract's operation, or the old web form's page
+    outcome: str  # "OK" or the contract's error code
+    user_agent: str
+    address: str  # the client address as the proxy fix left it; never stored whole
+    soap_version: str | None  # "1.1", "1.2"; None on the web
+
+
+class LegacyTraffic(Protocol):
+    def observe(self, request: LegacyRequest) -> None: ...
+
+    def compare(self, operation: str, numero: str, code: str,
+                answer: Callable[[], bytes]) -> None:
+        """`answer` gives the answer element's bytes; called only if the request is drawn."""
+
+    def refuse(self, now: dt.datetime) -> bool: ...
+
+    def announcement(self, now: dt.datetime) -> str | None: ...
+
+
+def installed(app: Flask) -> LegacyTraffic | None:
+    traffic: LegacyTraffic | None = app.extensions.get(EXTENSION)
+    return traffic
