@@ -299,3 +299,18 @@ def test_only_a_right_confidential_code_clears_the_count(app: Flask, client: Fla
             holder_proof().verify(LOIC.numero, "WRONGCODE2", Channel.SOAP)
         assert holder_proof().verify(LOIC.numero, code, Channel.SOAP).ok
         assert throttling().lockout.state(LOIC.numero).failures == 0
+
+
+def test_the_purge_deletes_the_proof_of_an_account_that_is_gone(
+        app: Flask, client: FlaskClient) -> None:
+    give_contact(app, HELENE.numero)
+    employer_account(app, client, HELENE.email)
+    with app.app_context():
+        db.session.add(AccountPossession(account_id=999, numero=LOIC.numero, proof="sms",
+                                         proved_at=dt.datetime.now(dt.UTC)))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge", "run"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        kept = db.session.scalars(select(AccountPossession.account_id)).all()
+        assert 999 not in kept and len(kept) == 1
