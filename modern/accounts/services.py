@@ -418,6 +418,9 @@ def account_for_franceconnect(session: Session, sub: str) -> Account | None:
     if account is not None:
         account.last_sign_in_at = _now()
         session.flush()
+        if not possession.proved(session, account):
+            # Linked only on a matching identity: FranceConnect proved it (and proves it again).
+            possession.record_proof(session, account, POSSESSION_FRANCECONNECT)
         _event("franceconnect", "success", numero=account.numero, account=account)
     return account
 
