@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modern.accounts.models import (
@@ -80,7 +81,13 @@ def _row_for_writing(session: Session, account: Account) -> AccountPossession:
         row = None
     if row is None:
         row = AccountPossession(account_id=account.id, numero=account.numero)
-        session.add(row)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # a concurrent request of the same account made it first
+            found = session.get(AccountPossession, account.id)
+            assert found is not None
+            row = found
     return row
 
 

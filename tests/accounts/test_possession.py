@@ -241,6 +241,7 @@ def test_the_holder_keeps_their_own_account_by_its_password(app: Flask,
 
 def test_a_changed_subject_is_linked_again_without_the_file_number(
         app: Flask, client: FlaskClient) -> None:
+    give_contact(app, HELENE.numero)
     franceconnect_sign_in(client, HELENE_FC)
     token = form_token(client, "/compte/franceconnect/rattacher")
     client.post("/compte/franceconnect/rattacher",
@@ -253,6 +254,10 @@ def test_a_changed_subject_is_linked_again_without_the_file_number(
     with app.app_context():
         [account] = db.session.scalars(select(Account)).all()
         assert account.fc_sub != "sub-of-the-integration-platform"
+    # Told, on the phone on file: first the account's opening, then the new link.
+    relinked, opened = outbox(app, MOBILE)
+    assert "a été ouvert" in opened.body and "ce-n-est-pas-moi" in opened.body
+    assert "de nouveau été associée" in relinked.body
 
 
 def test_a_franceconnect_holder_gets_a_locked_file(app: Flask, client: FlaskClient) -> None:
