@@ -136,8 +136,10 @@ def delete_account(session: Session, account: Account) -> None:
     from now on; the caller also ends them in the session store after the commit. Flushes."""
     account_id = account.id
     possession.forget(session, account_id)
-    session.execute(delete(_ALERT_CONTACTS).where(_ALERT_CONTACTS.c.account_id == account_id))
-    session.execute(delete(WebSession).where(WebSession.account_id == account_id))
+    if account.active:  # a pending sign-up has had neither alerts nor sessions
+        session.execute(delete(_ALERT_CONTACTS).where(
+            _ALERT_CONTACTS.c.account_id == account_id))
+        session.execute(delete(WebSession).where(WebSession.account_id == account_id))
     session.delete(account)
     session.flush()
 
