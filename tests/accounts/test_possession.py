@@ -319,3 +319,49 @@ def test_the_purge_deletes_the_proof_of_an_account_that_is_gone(
     with app.app_context():
         kept = db.session.scalars(select(AccountPossession.account_id)).all()
         assert 999 not in kept and len(kept) == 1
+
+
+def test_accounts_already_there_keep_what_they_proved(tmp_path: Any) -> None:
+    """The schema version carries over FranceConnect links and code or activation sign-ups;
+    an account opened on identity alone proved nothing."""
+    from sqlalchemy import create_engine, text
+
+    from modern.schema import downgrade, upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'before.db'}")
+    upgrade(engine)
+    downgrade(engine, "possession@base")
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with engine.begin() as connection:
+        for numero, proof, sub in (("100000000001", "identite", None),
+                                   ("100000000002", "identite", "sub-2"),
+                                   ("100000000003", "code", None),
+                                   ("100000000004", "activation", None)):
+            connection.execute(text(
+                "INSERT INTO account (numero, email, proof, fc_sub, created_at, "
+                "email_confirmed_at) VALUES (:n, :e, :p, :s, :t, :t)"),
+                {"n": numero, "e": f"{numero}@exemple.fr", "p": proof, "s": sub, "t": now})
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT numero, proof FROM account_possession ORDER BY numero")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("100000000002", "franceconnect"),
+                                            ("100000000003", "code"),
+                                            ("100000000004", "activation")]
+
+
+def test_a_sign_up_with_the_code_is_announced_on_the_phone_without_a_code(
+        app: Flask, client: FlaskClient) -> None:
+    give_contact(app, LOIC.numero)
+    code = issue_code(app, LOIC.numero)
+    token = form_token(client, "/compte/creer")
+    client.post("/compte/creer", data={
+        "csrf_token": token, "numero": LOIC.numero, "preuve": "code", "code": code,
+        "email": LOIC.email, "password": PASSWORD, "cgu": "y"})
+    confirm(app, client, LOIC.email)
+    [sms] = outbox(app, MOBILE)
+    assert "a été ouvert" in sms.body and "ce-n-est-pas-moi" in sms.body
+    assert "Code d'activation" not in sms.body
+    sign_in(client, LOIC.email)
+    assert shows_points(client)
