@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from adapters.franceconnect import (
@@ -52,7 +53,7 @@ from modern.accounts.forms import (
     TelepointsCodeForm,
     csrf,
 )
-from modern.accounts.models import POSSESSION_CODE
+from modern.accounts.models import POSSESSION_CODE, Account
 from modern.accounts.services import (
     LinkOutcome,
     Links,
@@ -179,7 +180,7 @@ def dashboard() -> str:
                            preuve=None if proved else _possession_panel(account))
 
 
-def _possession_panel(account: Any) -> dict[str, Any]:
+def _possession_panel(account: Account) -> dict[str, Any]:
     """What the dashboard of an account without proof of possession offers."""
     session_ = db.session()
     return {"pending": possession.pending_code(session_, account),
@@ -588,9 +589,7 @@ def _linked(result: services.LinkResult, link: dict[str, Any]) -> BaseResponse |
 
 def _settle_page(link: dict[str, Any], form: SettleForm, error: str | None = None,
                  status: int = 200) -> tuple[str, int]:
-    from modern.accounts.models import Account  # the account on the file, for its address
-
-    account = db.session.scalar(db.select(Account).where(Account.numero == link["numero"]))
+    account = db.session.scalar(select(Account).where(Account.numero == link["numero"]))
     email = account.email if account is not None and account.email else ""
     name, _, domain = email.partition("@")
     masked = f"{name[:1]}•••@{domain}" if email else ""
