@@ -145,3 +145,9 @@ class SettleForm(Form):
             self.password.errors = [*self.password.errors, REQUIRED]
             valid = False
         return valid
+
+
+class EmailChangeForm(Form):
+    email = EmailField("Nouvelle adresse électronique", [DataRequired(REQUIRED), Length(max=254),
+                                                        EMAIL])
+    password = PasswordField("Mot de passe actuel", [DataRequired(REQUIRED), Length(max=1024)])

@@ -36,11 +36,14 @@ _SIGNATURE = ("\n\n-- \nMes points permis, le service de consultation du solde d
 CREATED = "created"  # an account was opened for the file
 FRANCECONNECT = "franceconnect"  # FranceConnect was linked to the file's account
 RELINKED = "relinked"  # FranceConnect's identifier changed; the holder was linked again
+EMAIL_CHANGED = "email_changed"  # the account's e-mail address changed
 _WHAT = {
     CREATED: "un compte Mes points permis a été ouvert pour votre dossier",
     FRANCECONNECT: "FranceConnect a été associé au compte Mes points permis de votre dossier",
     RELINKED: "votre identité FranceConnect a de nouveau été associée au compte Mes points "
               "permis de votre dossier",
+    EMAIL_CHANGED: "l'adresse électronique du compte Mes points permis de votre dossier a "
+                   "changé",
 }
 
 
@@ -207,3 +210,12 @@ Le titulaire du permis de conduire a ouvert son compte Mes points permis avec so
 confidentiel pour le dossier se terminant par {ending} : le compte ouvert avec cette adresse
 pour ce dossier, qui n'avait pas prouvé en être le titulaire, a été fermé (un seul compte par
 dossier, celui de son titulaire). Nos agents ont été prévenus."""
+
+EMAIL_CHANGED_TO_OLD = """Bonjour,
+
+L'adresse électronique du compte Mes points permis du dossier se terminant par {ending} n'est
+plus celle-ci : elle a été remplacée par {new}.
+
+Si vous n'êtes pas à l'origine de ce changement, ouvrez ce lien : le compte sera fermé aussitôt
+et nos agents prévenus. Vous pourrez ensuite vous connecter avec FranceConnect.
+{link}"""

@@ -216,6 +216,7 @@ class Links:
     reset: Callable[[str], str]
     reset_request: Callable[[], str]
     not_me: Callable[[str], str]
+    email_change: Callable[[str], str]
 
 
 def _send_confirmation(account: Account, links: Links) -> None:
@@ -381,6 +382,62 @@ def reset_password(session: Session, token: str, password: str, links: Links) ->
     assert account.email is not None
     _send(account.email, "mot de passe modifié", _CHANGED_NOTICE, "mot_de_passe_modifie")
     _event("password_reset", "success", numero=account.numero, account=account)
+    return account
+
+
+# -- e-mail change -----------------------------------------------------------------------------
+
+EMAIL_CHANGE = "email_change"
+
+
+class EmailChangeOutcome(enum.Enum):
+    SENT = "sent"  # a link to the new address (or, if taken, a notice to it)
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
+
+
+def request_email_change(session: Session, account: Account, new_email: str, password: str,
+                         links: Links) -> EmailChangeOutcome:
+    """Asks for a new address: the account's password, checked like a sign-in (a failure
+    counts on the file), then a link to the new address; nothing changes until it is
+    opened. An address already taken gets a notice instead, and the page says the same."""
+    if not _password_proves(account, password):
+        _event("email_change_request", "failure", numero=account.numero, account=account)
+        return EmailChangeOutcome.WRONG_PASSWORD
+    email = normalise_email(new_email)
+    taken = session.scalar(select(Account.id).where(Account.email == email))
+    if taken is not None:
+        _send(email, "adresse déjà utilisée", _EMAIL_TAKEN.format(
+            reset=links.reset_request()), "compte_existant")
+    else:
+        token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
+                                      o=account.email or "")
+        link = links.email_change(token)
+        _send(email, "confirmez votre nouvelle adresse électronique", _CONFIRM_CHANGE.format(
+            ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
+            "confirmation_courriel", secrets=(link,))
+    _event("email_change_request", "sent", numero=account.numero, account=account)
+    return EmailChangeOutcome.SENT
+
+
+def confirm_email_change(session: Session, token: str, links: Links) -> Account:
+    """Consumes the link and sets the new address. The previous address and the contacts on
+    file are told, each with a "ce n'est pas moi" link. Raises `TokenError`."""
+    claims = token_service().consume(session, EMAIL_CHANGE, token)
+    account = _account_for(session, claims)
+    new, old = str(claims.data.get("e", "")), str(claims.data.get("o", ""))
+    if account is None or (account.email or "") != old or not new:
+        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+    if session.scalar(select(Account.id).where(Account.email == new)) is not None:
+        raise tokens.TokenInvalid("Cette adresse est déjà celle d'un autre compte.")
+    account.email = new
+    account.email_confirmed_at = _now()
+    session.flush()
+    if old:
+        _send(old, "adresse électronique modifiée", notices.EMAIL_CHANGED_TO_OLD.format(
+            ending=_ending(account.numero), new=new,
+            link=links.not_me(notices.not_me_token(account))), "adresse_modifiee")
+    notices.announce(session, account, notices.EMAIL_CHANGED, links.not_me)
+    _event("email_change", "success", numero=account.numero, account=account)
     return account
 
 
@@ -583,6 +640,15 @@ votre adresse électronique en ouvrant ce lien dans les {hours} heures :
 
 Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : aucun compte ne sera
 activé."""
+
+_CONFIRM_CHANGE = """Bonjour,
+
+Pour que cette adresse devienne celle de votre compte Mes points permis (dossier se terminant
+par {ending}), ouvrez ce lien dans les {hours} heures :
+
+{link}
+
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
 
 _LOCKED_REASON = ("\nTrop d'essais infructueux ont eu lieu pour ce dossier : il est bloqué "
                   "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect.\n")

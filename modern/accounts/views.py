@@ -44,6 +44,7 @@ from modern.accounts.forms import (
     ActionForm,
     ActivationCodeForm,
     ActivationForm,
+    EmailChangeForm,
     LinkForm,
     ResetForm,
     ResetRequestForm,
@@ -97,7 +98,9 @@ def _links() -> Links:
         confirmation=lambda token: base + url_for("accounts.confirm_form", jeton=token),
         reset=lambda token: base + url_for("accounts.reset_form", jeton=token),
         reset_request=lambda: base + url_for("accounts.reset_request_form"),
-        not_me=lambda token: base + url_for("accounts.not_me_form", jeton=token))
+        not_me=lambda token: base + url_for("accounts.not_me_form", jeton=token),
+        email_change=lambda token: base + url_for("accounts.email_change_confirm_form",
+                                                  jeton=token))
 
 
 def _message(title: str, text: str, status: int = 200, *, kind: str = "info",
@@ -715,6 +718,62 @@ def resend_activation_code() -> BaseResponse | tuple[str, int]:
         flash("Aucun code n'a pu être envoyé : pas de coordonnées enregistrées pour ce "
               "dossier, ou trois codes déjà envoyés aujourd'hui. Utilisez FranceConnect ou "
               "votre code confidentiel Télépoints.", "error")
+    return redirect(url_for("home.dashboard"), 303)
+
+
+# -- e-mail change -----------------------------------------------------------------------------
+
+
+@blueprint.get("/adresse")
+@access.login_required
+def email_change_form() -> str:
+    return render_template("compte/adresse.html", form=EmailChangeForm(),
+                           account=access.current_account())
+
+
+@blueprint.post("/adresse")
+@guarded
+@access.login_required
+def email_change() -> BaseResponse | str | tuple[str, int]:
+    account = access.current_account()
+    assert account is not None
+    form = EmailChangeForm()
+    if not form.validate() or account.password_hash is None:
+        return render_template("compte/adresse.html", form=form, account=account), 400
+    if limited := _rate_limited("compte_adresse"):
+        return limited
+    outcome = services.request_email_change(db.session(), account, form.email.data or "",
+                                            form.password.data or "", _links())
+    db.session.commit()
+    if outcome is services.EmailChangeOutcome.WRONG_PASSWORD:
+        return render_template("compte/adresse.html", form=form, account=account,
+                               error="Ce n'est pas le mot de passe de votre compte, ou trop "
+                                     "d'essais ont eu lieu."), 400
+    return _message("Vérifiez vos courriels", "Un lien vient d'être envoyé à la nouvelle "
+                    f"adresse, valable {services.CONFIRMATION_HOURS} heures : votre adresse "
+                    "ne change qu'une fois ce lien ouvert.",
+                    actions=(("Retour au tableau de bord", url_for("home.dashboard")),))
+
+
+@blueprint.get("/adresse/confirmation/<jeton>")
+def email_change_confirm_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        tokens.verify(services.EMAIL_CHANGE, jeton)
+    except tokens.TokenError as error:
+        return _invalid_link(error)
+    return render_template("compte/confirmation.html", form=ActionForm())
+
+
+@blueprint.post("/adresse/confirmation/<jeton>")
+@guarded
+def email_change_confirm(jeton: str) -> BaseResponse | tuple[str, int]:
+    try:
+        services.confirm_email_change(db.session(), jeton, _links())
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _invalid_link(error)
+    db.session.commit()
+    flash("Votre nouvelle adresse électronique est confirmée.", "success")
     return redirect(url_for("home.dashboard"), 303)
 
 

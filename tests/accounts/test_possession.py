@@ -365,3 +365,34 @@ def test_a_sign_up_with_the_code_is_announced_on_the_phone_without_a_code(
     assert "Code d'activation" not in sms.body
     sign_in(client, LOIC.email)
     assert shows_points(client)
+
+
+def test_a_change_of_address_is_told_to_the_previous_one_and_the_contacts_on_file(
+        app: Flask, client: FlaskClient) -> None:
+    give_contact(app, HELENE.numero)
+    employer_account(app, client, HELENE.email)
+    prove(client, activation_code(app, MOBILE))
+    token = form_token(client, "/compte/adresse")
+    wrong = client.post("/compte/adresse", data={"csrf_token": token, "email": EMPLOYER,
+                                                 "password": "pas le bon mot de passe"})
+    assert wrong.status_code == 400 and lock_failures(app, HELENE.numero) == 1
+    asked = client.post("/compte/adresse", data={"csrf_token": token, "email": EMPLOYER,
+                                                 "password": PASSWORD})
+    assert asked.status_code == 200
+    with app.app_context():  # nothing changes before the new mailbox answers
+        assert db.session.scalars(select(Account.email)).one() == HELENE.email
+    path = re.search(r"https?://\S+(/compte/adresse/confirmation/\S+)",
+                     outbox(app, EMPLOYER)[0].body)
+    assert path
+    client.post(path.group(1), data={"csrf_token": form_token(client, path.group(1))})
+    with app.app_context():
+        assert db.session.scalars(select(Account.email)).one() == EMPLOYER
+    assert "remplacée par rh@transports-exemple.fr" in outbox(app, HELENE.email)[0].body
+    assert "a changé" in outbox(app, MOBILE)[0].body
+    # The previous address says "ce n'est pas moi": the account is closed at once.
+    holder = app.test_client()
+    not_me = not_me_path(app, HELENE.email)
+    holder.post(not_me, data={"csrf_token": form_token(holder, not_me)})
+    assert client.get("/tableau-de-bord").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Account)).all() == []

@@ -140,6 +140,8 @@ def test_the_employer_gets_no_points_and_the_holder_takes_the_file_back(
     assert BALANCE not in page.content()
     assert_accessible(page)
     assert_no_points(page, live)
+    page.goto("/compte/adresse")
+    assert_accessible(page)
 
     # The holder's phone: the SMS announcing the account, with its "ce n'est pas moi" link.
     [sms] = [m for m in outbox(live.app, MOBILE)]
