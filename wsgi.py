@@ -17,6 +17,7 @@ import migrations
 import migrations.retention
 import telepoints_compat
 import telepoints_compat.retention
+from migrations.admin import audit as admin_audit
 from modern import (
     accounts,
     after_answer,
@@ -35,6 +36,8 @@ from modern import (
     throttling,
     wallet,
 )
+from modern.agent_audit import EXTENSION as AGENT_AUDIT
+from modern.contacts_on_file import EXTENSION as CONTACTS_ON_FILE
 from modern.db import db, engine_options
 from modern.documents import views as document_views
 from modern.documents.cli import documents
@@ -48,6 +51,7 @@ from modern.retention.cli import purge_cli
 from modern.schema import cli_group as schema_cli
 from modern.schema import verify as verify_schema
 from modern.settings import Settings
+from telepoints_compat.contacts.services import ContactDirectory
 from telepoints_compat.demo import demo_group
 
 
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     compat = telepoints_compat.init_app(app, settings)
     # Modern asks "does this code prove this file?" through this, never importing compat.
     app.extensions[HOLDER_PROOF] = compat.proof
+    # …nor where the holder can be reached (the contact details on file of the legacy export).
+    app.extensions[CONTACTS_ON_FILE] = ContactDirectory()
     # Accounts (FranceConnect, local accounts), server-side sessions, the home page.
     accounts.init_app(app, settings)
     # The holder's dashboard, documents and JSON API (/api/v1); alerts on registry changes.
@@ -99,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     wallet.init_app(app, seal_keys)
     # Bulk and lazy migration of legacy accounts, the admin API and its CLI groups.
     migrations.init_app(app, settings)
+    # Holders' security actions (an intruding account closed) go to the agents' audit log.
+    app.extensions[AGENT_AUDIT] = admin_audit.record
 
     # Retention (RGPD art. 5(1)(e)): each package's rules, run by `flask purge run`.
     app.extensions[RETENTION_RULES] = [*modern_retention.RULES,

@@ -44,7 +44,12 @@ PURPOSES: dict[str, Purpose] = {
     "activation": Purpose("activation", max_age=10 * 60),
     # 12 hours, as the confirmation link of Mes Points Permis.
     "email_confirmation": Purpose("email_confirmation", max_age=12 * 3600),
+    # A new address for an account, confirmed from that mailbox (as the first one was).
+    "email_change": Purpose("email_change", max_age=12 * 3600),
     "password_reset": Purpose("password_reset", max_age=30 * 60),
+    # "Ce n'est pas moi", sent to the contacts on file when an account is created for a file
+    # or linked to FranceConnect: a letter takes days to arrive and to be read.
+    "not_me": Purpose("not_me", max_age=60 * 24 * 3600),
 }
 
 

@@ -118,3 +118,36 @@ class ResetForm(Form, NewPasswordMixin):
 
 class LinkForm(Form):
     numero = StringField("Numéro de dossier", [DataRequired(REQUIRED), Length(max=40)])
+
+
+class ActivationCodeForm(Form):
+    code = StringField("Code d'activation (8 chiffres)", [DataRequired(REQUIRED),
+                                                          Length(max=20)])
+
+
+class TelepointsCodeForm(Form):
+    code = PasswordField("Code confidentiel Télépoints", [DataRequired(REQUIRED),
+                                                           Length(max=40)])
+
+
+class SettleForm(Form):
+    """FranceConnect's holder meets an account already on the file."""
+
+    choix = RadioField("Ce compte est-il le vôtre ?", choices=[
+        SelectChoice("garder", "Oui : je le garde, je saisis son mot de passe"),
+        SelectChoice("fermer", "Non : il doit être fermé, ce dossier est le mien"),
+    ], validators=[InputRequired(REQUIRED)])
+    password = PasswordField("Mot de passe de ce compte", [Optional(), Length(max=1024)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self.choix.data == "garder" and not self.password.data:
+            self.password.errors = [*self.password.errors, REQUIRED]
+            valid = False
+        return valid
+
+
+class EmailChangeForm(Form):
+    email = EmailField("Nouvelle adresse électronique", [DataRequired(REQUIRED), Length(max=254),
+                                                        EMAIL])
+    password = PasswordField("Mot de passe actuel", [DataRequired(REQUIRED), Length(max=1024)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modern.db import db
@@ -64,3 +64,38 @@ class WebSession(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# How an account proved that it is the holder's own (possession, not knowledge of what the
+# licence prints). Until one of these, the account sees only what the licence shows.
+POSSESSION_FRANCECONNECT = "franceconnect"  # FranceConnect, identity matching the licence
+POSSESSION_CODE = "code"  # the Télépoints confidential code
+POSSESSION_ACTIVATION = "activation"  # the old pages' activation link (given after the code)
+POSSESSION_SMS = "sms"  # the activation code sent to the mobile number on file
+POSSESSION_LETTER = "courrier"  # the activation code sent to the postal address on file
+
+
+class AccountPossession(db.Model):  # type: ignore[name-defined]
+    """The proof of possession of one account, and the activation code waiting to be typed.
+
+    One row per account, in its own schema branch (`possession`) and without a foreign key
+    (see README: each branch stays independent). Ids may be reused after a deletion (SQLite),
+    so a proof counts only if made after the account's creation, for the account's file.
+    """
+
+    __tablename__ = "account_possession"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    numero: Mapped[str] = mapped_column(String(19), index=True)
+    proof: Mapped[str | None] = mapped_column(String(16), default=None)
+    proved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The activation code: a keyed hash only (HMAC-SHA256), single use, expiring.
+    code_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_channel: Mapped[str | None] = mapped_column(String(10), default=None)
+    code_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             default=None)
+    code_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                default=None)
+    # Codes sent on `sends_day` (Paris): a few a day at most, each SMS or letter costs.
+    sends_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    sends: Mapped[int] = mapped_column(SmallInteger, default=0)

@@ -8,18 +8,23 @@
   `RETENTION_PENDING_ACCOUNT_DAYS` it is deleted (its confirmation link died after 12
   hours; a password reset could still have confirmed it until then).
 
+- `account_possession`: a row whose account no longer exists (deleted by the purge above,
+  which does not know of this table) holds a file number and perhaps a dead code's hash;
+  it is deleted.
+
 Active accounts are kept while they exist: they are the holder's way in.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_
+from sqlalchemy import and_, exists, select
 
-from modern.accounts.models import Account, WebSession
+from modern.accounts.models import Account, AccountPossession, WebSession
 from modern.retention import Purge, Rule
 
 session = WebSession.__table__
 account = Account.__table__
+possession = AccountPossession.__table__
 
 
 def expired_sessions(purge: Purge) -> int:
@@ -32,7 +37,13 @@ def pending_accounts(purge: Purge) -> int:
         account.c.created_at < purge.before(purge.settings.retention_pending_account_days)))
 
 
+def orphan_proofs(purge: Purge) -> int:
+    return purge.delete(possession, ~exists(select(account.c.id).where(
+        account.c.id == possession.c.account_id)))
+
+
 RULES = (
     Rule("web_session.expired", expired_sessions),
     Rule("account.pending", pending_accounts, period="RETENTION_PENDING_ACCOUNT_DAYS"),
+    Rule("account_possession.orphan", orphan_proofs),
 )

@@ -13,8 +13,11 @@ Brute force. Every check of something tied to a file number (identity, confident
 password of the file's account) goes through the shared lockout, so attempts on the web,
 SOAP and the old web form add up for one file (checklist A1). Sign-in attempts on an address
 without account are counted under that address, so that a lock tells nothing about whether
-an account exists. FranceConnect and the password reset still let the owner in while a file
-is locked (A2): a completed reset clears the lock.
+an account exists. The count of a file is cleared by a right confidential code for that file
+and by nothing else: not by a matching identity (printed on the licence), a right password,
+a FranceConnect link or a password reset, any of which would otherwise let an attacker
+reset the count between guesses. FranceConnect still lets the owner in while a file is
+locked (A2): an identity FranceConnect vouches for is not a guess.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.messaging import Message
 from modern import tokens
-from modern.accounts import identity, passwords
+from modern.accounts import identity, notices, passwords, possession
 from modern.accounts.models import (
+    POSSESSION_ACTIVATION,
+    POSSESSION_CODE,
+    POSSESSION_FRANCECONNECT,
     PROOF_ACTIVATION,
     PROOF_CODE,
     PROOF_FRANCECONNECT,
@@ -45,7 +50,6 @@ from modern.holder_proof import Channel, holder_proof
 from modern.licences.models import Licence
 from modern.licences.record import NUMERO_DOSSIER, normalise_numero
 from modern.logs import mask_numero
-from modern.messaging import messenger
 from modern.throttling import throttling
 from modern.tokens import TokenClaims, TokenService
 
@@ -54,7 +58,6 @@ log = logging.getLogger("modern.accounts")
 CONFIRMATION = "email_confirmation"
 RESET = "password_reset"
 CONFIRMATION_HOURS = tokens.PURPOSES[CONFIRMATION].max_age // 3600
-SUBJECT_PREFIX = "Mes points permis : "
 
 
 def token_service() -> TokenService:
@@ -80,14 +83,7 @@ def _event(factor: str, outcome: str, *, numero: str | None = None,
         "account_id": account.id if account is not None else None, **extra})
 
 
-def _send(email: str, subject: str, body: str, purpose: str,
-          secrets: tuple[str, ...] = ()) -> None:
-    messenger().send(Message(channel="email", recipient=email, subject=SUBJECT_PREFIX + subject,
-                             body=body + _SIGNATURE, purpose=purpose, secrets=secrets))
-
-
-_SIGNATURE = ("\n\n-- \nMes points permis, le service de consultation du solde de points du "
-              "permis de conduire.\nCe message est envoyé automatiquement : n'y répondez pas.")
+_send = notices.send_email
 
 
 def _ending(numero: str) -> str:
@@ -134,6 +130,13 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
         return outcome
 
     existing = session.scalar(select(Account).where(Account.numero == numero))
+    if existing is not None and existing.active and proof != PROOF_IDENTITY \
+            and not possession.proved(session, existing):
+        # The holder proved possession (code, activation link); the account on the file
+        # never did: it gives way, and its address is told (one account per file).
+        notices.close(session, existing, reason="compte_ferme_preuve_titulaire",
+                      told=notices.CLOSED_BY_CODE)
+        existing = None
     if existing is not None and existing.active:
         _send(email, "un compte existe déjà", _EXISTS_TO_NEW.format(
             ending=_ending(numero), reset=links.reset_request()), "compte_existant")
@@ -152,8 +155,7 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
 
     # Pending sign-ups (never confirmed) for this file or with this address give way.
     for pending in {a for a in (existing, holder) if a is not None}:
-        session.delete(pending)
-    session.flush()
+        notices.delete_account(session, pending)
     account = Account(numero=numero, email=email, password_hash=password_hash, proof=proof,
                       password_changed_at=_now(), created_at=_now())
     try:
@@ -166,6 +168,9 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
             ending=_ending(numero), reset=links.reset_request()), "compte_existant")
         _event(proof, SignUpOutcome.ACCOUNT_EXISTS.value, numero=numero)
         return SignUpOutcome.ACCOUNT_EXISTS
+    if proof in (PROOF_CODE, PROOF_ACTIVATION):
+        possession.record_proof(session, account, POSSESSION_CODE if proof == PROOF_CODE
+                                else POSSESSION_ACTIVATION)
     _send_confirmation(account, links)
     _event(proof, SignUpOutcome.CREATED.value, numero=numero, account=account)
     return SignUpOutcome.CREATED
@@ -198,7 +203,8 @@ def _prove(session: Session, numero: str,
         after = lockout.record_failure(numero, channel="modern_signup")
         return PROOF_IDENTITY, (SignUpOutcome.LOCKED if after.locked
                                 else SignUpOutcome.NOT_MATCHING)
-    lockout.record_success(numero, state)
+    # A matching identity clears nothing: it is printed on the licence, so it proves no
+    # possession, and clearing would let anyone reset the count between code guesses.
     return PROOF_IDENTITY, None
 
 
@@ -209,6 +215,8 @@ class Links:
     confirmation: Callable[[str], str]
     reset: Callable[[str], str]
     reset_request: Callable[[], str]
+    not_me: Callable[[str], str]
+    email_change: Callable[[str], str]
 
 
 def _send_confirmation(account: Account, links: Links) -> None:
@@ -220,7 +228,7 @@ def _send_confirmation(account: Account, links: Links) -> None:
         "confirmation_courriel", secrets=(link,))
 
 
-def confirm_email(session: Session, token: str) -> Account:
+def confirm_email(session: Session, token: str, links: Links) -> Account:
     """Consumes the confirmation token and activates the account. Raises `TokenError`."""
     claims = token_service().consume(session, CONFIRMATION, token)
     account = _account_for(session, claims)
@@ -228,7 +236,7 @@ def confirm_email(session: Session, token: str) -> Account:
         raise tokens.TokenInvalid("Ce lien n'est pas valide.")
     if account.email_confirmed_at is None:
         account.email_confirmed_at = _now()
-        _retire_code(account)
+        _activated(session, account, links)
     session.flush()
     _event("email_confirmation", "success", numero=account.numero, account=account)
     return account
@@ -250,10 +258,17 @@ def _account_for(session: Session, claims: TokenClaims) -> Account | None:
         return None
 
 
-def _retire_code(account: Account) -> None:
-    """The holder has an account now: their Télépoints code no longer opens the modern web
-    (it keeps working for legacy clients until the closing date). Checklist A4."""
-    holder_proof().retire_for_modern_web(account.numero)
+def _activated(session: Session, account: Account, links: Links) -> None:
+    """An account just became active (address confirmed). The holder is told through the
+    contacts on file; an account that has not proved possession gets its activation code in
+    the same message. The Télépoints code is retired for the modern web only once the
+    account proved possession (checklist A4): an identity sign-up must not take it away."""
+    session.flush()
+    if possession.proved(session, account):
+        possession.retire_code_if_proved(session, account)
+        notices.announce(session, account, notices.CREATED, links.not_me)
+    else:
+        notices.send_activation_code(session, account, links.not_me)
 
 
 # -- sign-in -----------------------------------------------------------------------------------
@@ -296,7 +311,8 @@ def sign_in(session: Session, email: str, password: str, links: Links) -> SignIn
                numero=account.numero if account else None, account=account)
         return SignInResult(SignInOutcome.LOCKED if after.locked else SignInOutcome.FAILED)
     assert account is not None and account.password_hash is not None
-    lockout.record_success(key, state)
+    # A right password does not clear the file's count of failures: only a right
+    # confidential code does (module docstring).
     if account.email_confirmed_at is None:
         _send_confirmation(account, links)
         _event("password", "unconfirmed", numero=account.numero, account=account)
@@ -350,7 +366,7 @@ def _reset_account(session: Session, claims: TokenClaims) -> Account:
     return account
 
 
-def reset_password(session: Session, token: str, password: str) -> Account:
+def reset_password(session: Session, token: str, password: str, links: Links) -> Account:
     """Consumes the reset token and sets the new password. Raises `TokenError`. After the
     commit the caller ends the account's other sessions and clears the file's lock: whoever
     holds the mailbox may sign in even while the file is locked (checklist A2). Both write
@@ -361,11 +377,67 @@ def reset_password(session: Session, token: str, password: str) -> Account:
     account.password_changed_at = _now()
     if account.email_confirmed_at is None:
         account.email_confirmed_at = _now()  # the link came through that mailbox
-        _retire_code(account)
+        _activated(session, account, links)
     session.flush()
     assert account.email is not None
     _send(account.email, "mot de passe modifié", _CHANGED_NOTICE, "mot_de_passe_modifie")
     _event("password_reset", "success", numero=account.numero, account=account)
+    return account
+
+
+# -- e-mail change -----------------------------------------------------------------------------
+
+EMAIL_CHANGE = "email_change"
+
+
+class EmailChangeOutcome(enum.Enum):
+    SENT = "sent"  # a link to the new address (or, if taken, a notice to it)
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
+
+
+def request_email_change(session: Session, account: Account, new_email: str, password: str,
+                         links: Links) -> EmailChangeOutcome:
+    """Asks for a new address: the account's password, checked like a sign-in (a failure
+    counts on the file), then a link to the new address; nothing changes until it is
+    opened. An address already taken gets a notice instead, and the page says the same."""
+    if not _password_proves(account, password):
+        _event("email_change_request", "failure", numero=account.numero, account=account)
+        return EmailChangeOutcome.WRONG_PASSWORD
+    email = normalise_email(new_email)
+    taken = session.scalar(select(Account.id).where(Account.email == email))
+    if taken is not None:
+        _send(email, "adresse déjà utilisée", _EMAIL_TAKEN.format(
+            reset=links.reset_request()), "compte_existant")
+    else:
+        token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
+                                      o=account.email or "")
+        link = links.email_change(token)
+        _send(email, "confirmez votre nouvelle adresse électronique", _CONFIRM_CHANGE.format(
+            ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
+            "confirmation_courriel", secrets=(link,))
+    _event("email_change_request", "sent", numero=account.numero, account=account)
+    return EmailChangeOutcome.SENT
+
+
+def confirm_email_change(session: Session, token: str, links: Links) -> Account:
+    """Consumes the link and sets the new address. The previous address and the contacts on
+    file are told, each with a "ce n'est pas moi" link. Raises `TokenError`."""
+    claims = token_service().consume(session, EMAIL_CHANGE, token)
+    account = _account_for(session, claims)
+    new, old = str(claims.data.get("e", "")), str(claims.data.get("o", ""))
+    if account is None or (account.email or "") != old or not new:
+        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+    if session.scalar(select(Account.id).where(Account.email == new)) is not None:
+        raise tokens.TokenInvalid("Cette adresse est déjà celle d'un autre compte.")
+    account.email = new
+    account.email_confirmed_at = _now()
+    session.flush()
+    if old:
+        _send(old, "adresse électronique modifiée", notices.EMAIL_CHANGED_TO_OLD.format(
+            ending=_ending(account.numero), new=new,
+            link=links.not_me(notices.not_me_token(account))), "adresse_modifiee")
+    notices.announce(session, account, notices.EMAIL_CHANGED, links.not_me)
+    _event("email_change", "success", numero=account.numero, account=account)
     return account
 
 
@@ -403,14 +475,58 @@ def account_for_franceconnect(session: Session, sub: str) -> Account | None:
     if account is not None:
         account.last_sign_in_at = _now()
         session.flush()
+        if not possession.proved(session, account):
+            # Linked only on a matching identity: FranceConnect proved it (and proves it again).
+            possession.record_proof(session, account, POSSESSION_FRANCECONNECT)
         _event("franceconnect", "success", numero=account.numero, account=account)
     return account
+
+
+def relink_by_identity(session: Session, person: PivotIdentity, links: Links) -> Account | None:
+    """FranceConnect's subject is a pseudonym per client: a new registration, the move from
+    the integration platform to production, or a change of civil status gives the same
+    person a new one. A holder whose identity still matches the licence of exactly one
+    FranceConnect-linked account is linked again without retyping the file number, and told
+    (by e-mail and through the contacts on file). None when no single account matches."""
+    birth = identity.parse_birthdate(person.birthdate)
+    if birth is None:
+        return None
+    candidates = session.execute(
+        select(Account, Licence).join(Licence, Licence.numero == Account.numero)
+        .where(Account.fc_sub.is_not(None), Licence.date_naissance == birth)).all()
+    found = [account for account, licence in candidates if identity.matches(
+        licence.record().titulaire, family_name=person.family_name,
+        given_names=person.given_name, birthdate=person.birthdate)]
+    if len(found) != 1:
+        return None
+    [account] = found
+    _relink(session, account, person, links)
+    return account
+
+
+def _relink(session: Session, account: Account, person: PivotIdentity, links: Links) -> None:
+    log.warning("franceconnect subject replaced", extra={
+        "event": "fc_subject_replaced", "account_id": account.id,
+        "numero": mask_numero(account.numero)})
+    account.fc_sub = person.sub
+    account.fc_linked_at = account.last_sign_in_at = _now()
+    session.flush()
+    possession.record_proof(session, account, POSSESSION_FRANCECONNECT)
+    notices.announce(session, account, notices.RELINKED, links.not_me)
+    if account.email:
+        _send(account.email, "FranceConnect associé de nouveau à votre compte", _FC_RELINKED,
+              "franceconnect_associe")
+    _event("franceconnect_relink", "linked", numero=account.numero, account=account)
 
 
 class LinkOutcome(enum.Enum):
     LINKED = "linked"
     NOT_MATCHING = "not_matching"  # unknown file or identity that does not match
     LOCKED = "locked"
+    # The file has an account of its own (e-mail and password) that this session has not
+    # proved to be the same person's: keep it by typing its password, or take the file over.
+    ACCOUNT_ON_FILE = "account_on_file"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome: that account's password
 
 
 @dataclass(frozen=True)
@@ -418,55 +534,99 @@ class LinkResult:
     outcome: LinkOutcome
     account: Account | None = None
     locked_until: dt.datetime | None = None
+    numero: str = ""
+    closed_account: int | None = None  # the account closed to give the file to its holder
 
 
-def link_franceconnect(session: Session, person: PivotIdentity, raw_numero: str) -> LinkResult:
+@dataclass(frozen=True)
+class Settle:
+    """How the person settles an account already on the file (`ACCOUNT_ON_FILE`)."""
+
+    signed_in_account: int | None = None  # the account this browser was signed in to
+    password: str = field(default="", repr=False)  # that account's password: "it is mine"
+    take_over: bool = False  # "it is not mine": close it
+
+
+def link_franceconnect(session: Session, person: PivotIdentity, raw_numero: str, links: Links,
+                       settle: Settle | None = None) -> LinkResult:
     """Links a FranceConnect identity to a file, only if the identity matches the licence's
     holder (birth name, first names, birth date). Never on e-mail: the address FranceConnect
-    gives is not even looked at here (checklist M17)."""
+    gives is not even looked at here (checklist M17).
+
+    A matching identity always gets the file (an account opened by a weaker proof never
+    locks the holder out), even while the file is locked: it is FranceConnect's word, not a
+    guess, and it clears no count. An account already on the file is kept, with
+    FranceConnect added, when it was FranceConnect's (the subject changed) or when this
+    person proves it is theirs by signing in to it; otherwise it is closed, its address told
+    and the agents' audit log written, once the person chose to take the file over."""
     numero = normalise_numero(raw_numero)
     if not NUMERO_DOSSIER.fullmatch(numero):
         _event("franceconnect_link", "not_matching")
         return LinkResult(LinkOutcome.NOT_MATCHING)
-    lockout = throttling().lockout
-    state = lockout.state(numero)
-    if state.locked:
-        _event("franceconnect_link", "locked", numero=numero)
-        return LinkResult(LinkOutcome.LOCKED, locked_until=state.locked_until)
     licence = session.get(Licence, numero)
     if licence is None or not identity.matches(
             licence.record().titulaire, family_name=person.family_name,
             given_names=person.given_name, birthdate=person.birthdate):
-        after = lockout.record_failure(numero, channel="modern_franceconnect")
+        lockout = throttling().lockout
+        state = lockout.state(numero)
+        after = state if state.locked else lockout.record_failure(
+            numero, channel="modern_franceconnect")
         outcome = LinkOutcome.LOCKED if after.locked else LinkOutcome.NOT_MATCHING
         _event("franceconnect_link", outcome.value, numero=numero)
         return LinkResult(outcome, locked_until=after.locked_until)
-    lockout.record_success(numero, state)
     account = session.scalar(select(Account).where(Account.numero == numero))
-    now = _now()
     if account is not None and not account.active:
         # A pending sign-up nobody confirmed gives way to the proven holder.
-        session.delete(account)
-        session.flush()
+        notices.delete_account(session, account)
         account = None
+    closed: int | None = None
+    if account is not None and account.fc_sub is not None:
+        _relink(session, account, person, links)  # the identity matched the file
+        return LinkResult(LinkOutcome.LINKED, account, numero=numero)
+    if account is not None:
+        settle = settle or Settle()
+        same = settle.signed_in_account == account.id
+        if not same and settle.password:
+            same = _password_proves(account, settle.password)
+            if not same and not settle.take_over:
+                return LinkResult(LinkOutcome.WRONG_PASSWORD, account, numero=numero)
+        if not same and not settle.take_over:
+            _event("franceconnect_link", "account_on_file", numero=numero, account=account)
+            return LinkResult(LinkOutcome.ACCOUNT_ON_FILE, account, numero=numero)
+        if not same:
+            closed = account.id
+            notices.close(session, account, reason="compte_ferme_franceconnect",
+                          told=notices.CLOSED_BY_FRANCECONNECT)
+            account = None
+    now = _now()
+    created = account is None
     if account is None:
         account = Account(numero=numero, proof=PROOF_FRANCECONNECT, created_at=now)
         session.add(account)
-    elif account.fc_sub and account.fc_sub != person.sub:
-        # FranceConnect's subject changes with civil status; the identity matched the file.
-        log.warning("franceconnect subject replaced", extra={
-            "event": "fc_subject_replaced", "account_id": account.id,
-            "numero": mask_numero(numero)})
-    if account.email and account.fc_sub is None:
+    elif account.email:
         _send(account.email, "FranceConnect associé à votre compte", _FC_LINKED,
               "franceconnect_associe")
     account.fc_sub = person.sub
     account.fc_linked_at = now
     account.last_sign_in_at = now
     session.flush()
-    _retire_code(account)
+    possession.record_proof(session, account, POSSESSION_FRANCECONNECT)
+    notices.announce(session, account, notices.CREATED if created else notices.FRANCECONNECT,
+                     links.not_me)
     _event("franceconnect_link", "linked", numero=numero, account=account)
-    return LinkResult(LinkOutcome.LINKED, account)
+    return LinkResult(LinkOutcome.LINKED, account, numero=numero, closed_account=closed)
+
+
+def _password_proves(account: Account, password: str) -> bool:
+    """The account's password, checked under the file's lockout like a sign-in."""
+    lockout = throttling().lockout
+    if lockout.state(account.numero).locked:
+        passwords.verify_password(None, password)
+        return False
+    if passwords.verify_password(account.password_hash, password):
+        return True
+    lockout.record_failure(account.numero, channel="modern_password")
+    return False
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -480,6 +640,15 @@ votre adresse électronique en ouvrant ce lien dans les {hours} heures :
 
 Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : aucun compte ne sera
 activé."""
+
+_CONFIRM_CHANGE = """Bonjour,
+
+Pour que cette adresse devienne celle de votre compte Mes points permis (dossier se terminant
+par {ending}), ouvrez ce lien dans les {hours} heures :
+
+{link}
+
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
 
 _LOCKED_REASON = ("\nTrop d'essais infructueux ont eu lieu pour ce dossier : il est bloqué "
                   "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect.\n")
@@ -544,6 +713,14 @@ sessions ouvertes ont été fermées.
 
 Si vous n'êtes pas à l'origine de ce changement, réinitialisez votre mot de passe sans
 attendre et connectez-vous avec FranceConnect."""
+
+_FC_RELINKED = """Bonjour,
+
+Votre identité FranceConnect a changé d'identifiant (nouvelle inscription, changement d'état
+civil…) : elle correspond toujours au titulaire du dossier, et votre compte Mes points permis
+lui est de nouveau associé.
+
+Si vous n'êtes pas à l'origine de cette connexion, prévenez-nous sans attendre."""
 
 _FC_LINKED = """Bonjour,
 

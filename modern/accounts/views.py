@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from adapters.franceconnect import (
@@ -38,26 +39,34 @@ from adapters.franceconnect import (
     same_secret,
 )
 from modern import tokens
-from modern.accounts import access, franceconnect, services
+from modern.accounts import access, franceconnect, notices, possession, services
 from modern.accounts.forms import (
     ActionForm,
+    ActivationCodeForm,
     ActivationForm,
+    EmailChangeForm,
     LinkForm,
     ResetForm,
     ResetRequestForm,
+    SettleForm,
     SignInForm,
     SignUpForm,
+    TelepointsCodeForm,
     csrf,
 )
+from modern.accounts.models import POSSESSION_CODE, Account
 from modern.accounts.services import (
     LinkOutcome,
     Links,
     PivotIdentity,
+    Settle,
     SignInOutcome,
     SignUp,
 )
 from modern.accounts.sessions import ServerSessionInterface, SessionStoreUnavailable
+from modern.contacts_on_file import contact_for
 from modern.db import db
+from modern.holder_proof import Channel, ProofOutcome, holder_proof
 from modern.licences.models import Licence
 from modern.settings import Settings
 from modern.throttling import StoreUnavailable, client_address, throttling
@@ -88,7 +97,10 @@ def _links() -> Links:
     return Links(
         confirmation=lambda token: base + url_for("accounts.confirm_form", jeton=token),
         reset=lambda token: base + url_for("accounts.reset_form", jeton=token),
-        reset_request=lambda: base + url_for("accounts.reset_request_form"))
+        reset_request=lambda: base + url_for("accounts.reset_request_form"),
+        not_me=lambda token: base + url_for("accounts.not_me_form", jeton=token),
+        email_change=lambda token: base + url_for("accounts.email_change_confirm_form",
+                                                  jeton=token))
 
 
 def _message(title: str, text: str, status: int = 200, *, kind: str = "info",
@@ -164,9 +176,21 @@ def dashboard() -> str:
     account = access.current_account()
     assert account is not None
     licence = db.session.get(Licence, account.numero)
+    proved = access.possession_proved()
     return render_template("compte/tableau_de_bord.html", account=account,
                            record=licence.record() if licence else None,
-                           method=access.auth_method())
+                           method=access.auth_method(), possession_proved=proved,
+                           preuve=None if proved else _possession_panel(account))
+
+
+def _possession_panel(account: Account) -> dict[str, Any]:
+    """What the dashboard of an account without proof of possession offers."""
+    session_ = db.session()
+    return {"pending": possession.pending_code(session_, account),
+            "contact": contact_for(session_, account.numero) is not None,
+            "code_form": ActivationCodeForm(), "telepoints_form": TelepointsCodeForm(),
+            "action": ActionForm(), "fc_enabled": franceconnect.client() is not None,
+            "sms_minutes": possession.SMS_MINUTES, "letter_days": possession.LETTER_DAYS}
 
 
 # -- sign-in -----------------------------------------------------------------------------------
@@ -263,7 +287,7 @@ def confirm_form(jeton: str) -> str | tuple[str, int]:
 @guarded
 def confirm(jeton: str) -> BaseResponse | tuple[str, int]:
     try:
-        services.confirm_email(db.session(), jeton)
+        services.confirm_email(db.session(), jeton, _links())
     except tokens.TokenError as error:
         db.session.rollback()
         return _invalid_link(error)
@@ -369,15 +393,16 @@ def reset(jeton: str) -> BaseResponse | str | tuple[str, int]:
     if not form.validate_with(account.email or "", account.numero):
         return render_template("compte/mot_de_passe.html", form=form)
     try:
-        account = services.reset_password(db.session(), jeton, form.password.data or "")
+        account = services.reset_password(db.session(), jeton, form.password.data or "",
+                                          _links())
     except tokens.TokenError as error:
         db.session.rollback()
         return _invalid_reset(error)
     db.session.commit()
-    # After the commit, on their own connections: every session of the account ends (ASVS
-    # 5, 7.4.2 in spirit: whoever knew the old password is out) and the file's lock lapses.
+    # After the commit, on its own connection: every session of the account ends (ASVS 5,
+    # 7.4.2 in spirit: whoever knew the old password is out). The file's count of failures
+    # stays: only a right confidential code clears it.
     _sessions().store.delete_for_account(account.id)
-    throttling().lockout.record_success(account.numero)
     session.clear()
     flash("Votre mot de passe est modifié : connectez-vous avec le nouveau.", "success")
     return redirect(url_for(".sign_in_form"), 303)
@@ -465,15 +490,25 @@ def franceconnect_callback() -> BaseResponse | tuple[str, int]:
             "event": "fc_token_refused", "reason": error.reason, "error": error.error})
         return _fc_refused(502 if isinstance(error, ProviderUnavailable) else 400)
     account = services.account_for_franceconnect(db.session(), signed.sub)
+    person = PivotIdentity.from_claims(dict(signed.userinfo))
+    relinked = account is None and (account := services.relink_by_identity(
+        db.session(), person, _links())) is not None
     db.session.commit()
     if account is not None:
         access.start(account, access.METHOD_FRANCECONNECT, id_token=signed.id_token)
+        if relinked:
+            flash("Votre identité FranceConnect a changé d'identifiant ; elle correspond "
+                  "toujours au titulaire de votre dossier, qui vous est de nouveau associé. "
+                  "Un message vous l'a confirmé.", "success")
         return _after_sign_in(flow.get("next"))
-    person = PivotIdentity.from_claims(dict(signed.userinfo))
+    # Signed in to an account before FranceConnect? Then that account is proven this
+    # person's, should its file turn out to be the one FranceConnect's identity matches.
+    before = access.current_account()
     # FranceConnect has identified the person: a new session id from here on.
     session.clear()
     session[FC_LINK] = {**person.as_dict(), "id_token": signed.id_token, "at": time.time(),
-                        "next": flow.get("next")}
+                        "next": flow.get("next"),
+                        "signed_in": before.id if before is not None else None}
     return redirect(url_for(".franceconnect_link_form"), 303)
 
 
@@ -517,16 +552,14 @@ def franceconnect_link() -> BaseResponse | str:
         return render_template("compte/rattacher.html", **context)
     if limited := _rate_limited("franceconnect_rattachement"):
         return limited
-    person = PivotIdentity(sub=str(link["sub"]), family_name=str(link["family_name"]),
-                           given_name=str(link["given_name"]),
-                           birthdate=str(link["birthdate"]), email=str(link.get("email", "")))
-    result = services.link_franceconnect(db.session(), person, form.numero.data or "")
+    result = services.link_franceconnect(db.session(), _person(link), form.numero.data or "",
+                                         _links(), Settle(signed_in_account=_signed_in(link)))
     db.session.commit()
-    if result.outcome is LinkOutcome.LINKED and result.account is not None:
-        access.start(result.account, access.METHOD_FRANCECONNECT, id_token=link["id_token"])
-        flash("Votre identité FranceConnect est rattachée à votre dossier : les prochaines "
-              "fois, vous arriverez directement ici.", "success")
-        return _after_sign_in(link.get("next"))
+    if result.outcome is LinkOutcome.ACCOUNT_ON_FILE:
+        session[FC_LINK] = {**link, "numero": result.numero}
+        return redirect(url_for(".franceconnect_settle_form"), 303)
+    if (answer := _linked(result, link)) is not None:
+        return answer
     if result.outcome is LinkOutcome.LOCKED:
         error = ("Trop d'essais infructueux pour ce numéro de dossier : il est bloqué "
                  "temporairement. Réessayez plus tard.")
@@ -535,6 +568,251 @@ def franceconnect_link() -> BaseResponse | str:
                  "de naissance, prénoms et date de naissance du titulaire). Vérifiez le numéro "
                  "inscrit sur votre permis ou sur vos courriers.")
     return render_template("compte/rattacher.html", error=error, **context)
+
+
+def _person(link: dict[str, Any]) -> PivotIdentity:
+    return PivotIdentity(sub=str(link["sub"]), family_name=str(link["family_name"]),
+                         given_name=str(link["given_name"]), birthdate=str(link["birthdate"]),
+                         email=str(link.get("email", "")))
+
+
+def _signed_in(link: dict[str, Any]) -> int | None:
+    value = link.get("signed_in")
+    return value if isinstance(value, int) else None
+
+
+def _linked(result: services.LinkResult, link: dict[str, Any]) -> BaseResponse | None:
+    if result.outcome is not LinkOutcome.LINKED or result.account is None:
+        return None
+    access.start(result.account, access.METHOD_FRANCECONNECT, id_token=link["id_token"])
+    flash("Votre identité FranceConnect est rattachée à votre dossier : les prochaines "
+          "fois, vous arriverez directement ici.", "success")
+    return _after_sign_in(link.get("next"))
+
+
+def _settle_page(link: dict[str, Any], form: SettleForm, error: str | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    account = db.session.scalar(select(Account).where(Account.numero == link["numero"]))
+    email = account.email if account is not None and account.email else ""
+    name, _, domain = email.partition("@")
+    masked = f"{name[:1]}•••@{domain}" if email else ""
+    return render_template("compte/compte_existant.html", form=form, person=link,
+                           masked_email=masked, error=error), status
+
+
+@blueprint.get("/franceconnect/compte-existant")
+def franceconnect_settle_form() -> BaseResponse | str | tuple[str, int]:
+    link = _pending_link()
+    if link is None or not link.get("numero"):
+        return redirect(url_for(".sign_in_form"), 303)
+    return _settle_page(link, SettleForm())
+
+
+@blueprint.post("/franceconnect/compte-existant")
+@guarded
+def franceconnect_settle() -> BaseResponse | str | tuple[str, int]:
+    """The file has an account FranceConnect's holder has not proved theirs: keep it (its
+    password) or take the file over (it is closed, its address told, the agents too)."""
+    link = _pending_link()
+    if link is None or not link.get("numero"):
+        return redirect(url_for(".sign_in_form"), 303)
+    form = SettleForm()
+    if not form.validate():
+        return _settle_page(link, form, status=400)
+    if limited := _rate_limited("franceconnect_rattachement"):
+        return limited
+    keep = form.choix.data == "garder"
+    result = services.link_franceconnect(
+        db.session(), _person(link), str(link["numero"]), _links(),
+        Settle(signed_in_account=_signed_in(link), password=form.password.data or ""
+               if keep else "", take_over=not keep))
+    db.session.commit()
+    if result.outcome is LinkOutcome.WRONG_PASSWORD or (
+            keep and result.outcome is LinkOutcome.ACCOUNT_ON_FILE):
+        form.password.data = ""
+        return _settle_page(link, form, "Ce n'est pas le mot de passe de ce compte, ou trop "
+                            "d'essais ont eu lieu. Réessayez, ou choisissez de le fermer.", 400)
+    if result.closed_account is not None:
+        # After the commit, on its own connection (the Redis store keeps no foreign key).
+        _sessions().store.delete_for_account(result.closed_account)
+        flash("L'ancien compte de votre dossier a été fermé et son adresse prévenue.", "info")
+    if (answer := _linked(result, link)) is not None:
+        return answer
+    return _fc_refused(400)
+
+
+# -- proof of possession -----------------------------------------------------------------------
+
+
+@blueprint.post("/preuve/code-activation")
+@guarded
+@access.login_required
+def prove_with_activation_code() -> BaseResponse | tuple[str, int]:
+    form = ActivationCodeForm()
+    if not form.validate():
+        flash("Saisissez le code d'activation reçu (8 chiffres).", "error")
+        return redirect(url_for("home.dashboard"), 303)
+    if limited := _rate_limited("compte_preuve"):
+        return limited
+    account = access.current_account()
+    assert account is not None
+    outcome = possession.check_code(db.session(), account, form.code.data or "")
+    db.session.commit()
+    _after_proof(outcome is possession.CodeOutcome.OK, {
+        possession.CodeOutcome.EXPIRED: "Ce code d'activation a expiré : demandez-en un "
+                                        "nouveau.",
+        possession.CodeOutcome.LOCKED: "Trop d'essais infructueux pour ce dossier : il est "
+                                       "bloqué temporairement. Réessayez plus tard, ou "
+                                       "connectez-vous avec FranceConnect.",
+    }.get(outcome, "Ce code d'activation n'est pas le bon, ou il a déjà servi."))
+    return redirect(url_for("home.dashboard"), 303)
+
+
+@blueprint.post("/preuve/code-confidentiel")
+@guarded
+@access.login_required
+def prove_with_telepoints_code() -> BaseResponse | tuple[str, int]:
+    form = TelepointsCodeForm()
+    if not form.validate():
+        flash("Saisissez votre code confidentiel Télépoints.", "error")
+        return redirect(url_for("home.dashboard"), 303)
+    if limited := _rate_limited("compte_preuve"):
+        return limited
+    account = access.current_account()
+    assert account is not None
+    result = holder_proof().verify(account.numero, form.code.data or "", Channel.MODERN_WEB)
+    if result.ok:
+        possession.record_proof(db.session(), account, POSSESSION_CODE)
+    db.session.commit()
+    _after_proof(result.ok, "Trop d'essais infructueux pour ce dossier : il est bloqué "
+                 "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect."
+                 if result.outcome is ProofOutcome.LOCKED else
+                 "Ce code confidentiel n'est pas valable pour ce dossier.")
+    return redirect(url_for("home.dashboard"), 303)
+
+
+def _after_proof(ok: bool, error: str) -> None:
+    if ok:
+        flash("C'est fait : votre compte a prouvé qu'il est celui du titulaire du permis. "
+              "Votre solde de points et son historique sont ouverts.", "success")
+    else:
+        flash(error, "error")
+
+
+@blueprint.post("/preuve/renvoyer")
+@guarded
+@access.login_required
+def resend_activation_code() -> BaseResponse | tuple[str, int]:
+    if limited := _rate_limited("compte_preuve"):
+        return limited
+    account = access.current_account()
+    assert account is not None
+    if access.possession_proved():
+        return redirect(url_for("home.dashboard"), 303)
+    sent = notices.send_activation_code(db.session(), account, _links().not_me)
+    db.session.commit()
+    if sent:
+        flash("Un nouveau code d'activation vient d'être envoyé ; le précédent ne sert "
+              "plus.", "success")
+    else:
+        flash("Aucun code n'a pu être envoyé : pas de coordonnées enregistrées pour ce "
+              "dossier, ou trois codes déjà envoyés aujourd'hui. Utilisez FranceConnect ou "
+              "votre code confidentiel Télépoints.", "error")
+    return redirect(url_for("home.dashboard"), 303)
+
+
+# -- e-mail change -----------------------------------------------------------------------------
+
+
+@blueprint.get("/adresse")
+@access.login_required
+def email_change_form() -> str:
+    return render_template("compte/adresse.html", form=EmailChangeForm(),
+                           account=access.current_account())
+
+
+@blueprint.post("/adresse")
+@guarded
+@access.login_required
+def email_change() -> BaseResponse | str | tuple[str, int]:
+    account = access.current_account()
+    assert account is not None
+    form = EmailChangeForm()
+    if not form.validate() or account.password_hash is None:
+        return render_template("compte/adresse.html", form=form, account=account), 400
+    if limited := _rate_limited("compte_adresse"):
+        return limited
+    outcome = services.request_email_change(db.session(), account, form.email.data or "",
+                                            form.password.data or "", _links())
+    db.session.commit()
+    if outcome is services.EmailChangeOutcome.WRONG_PASSWORD:
+        return render_template("compte/adresse.html", form=form, account=account,
+                               error="Ce n'est pas le mot de passe de votre compte, ou trop "
+                                     "d'essais ont eu lieu."), 400
+    return _message("Vérifiez vos courriels", "Un lien vient d'être envoyé à la nouvelle "
+                    f"adresse, valable {services.CONFIRMATION_HOURS} heures : votre adresse "
+                    "ne change qu'une fois ce lien ouvert.",
+                    actions=(("Retour au tableau de bord", url_for("home.dashboard")),))
+
+
+@blueprint.get("/adresse/confirmation/<jeton>")
+def email_change_confirm_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        tokens.verify(services.EMAIL_CHANGE, jeton)
+    except tokens.TokenError as error:
+        return _invalid_link(error)
+    return render_template("compte/confirmation.html", form=ActionForm())
+
+
+@blueprint.post("/adresse/confirmation/<jeton>")
+@guarded
+def email_change_confirm(jeton: str) -> BaseResponse | tuple[str, int]:
+    try:
+        services.confirm_email_change(db.session(), jeton, _links())
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _invalid_link(error)
+    db.session.commit()
+    flash("Votre nouvelle adresse électronique est confirmée.", "success")
+    return redirect(url_for("home.dashboard"), 303)
+
+
+# -- "ce n'est pas moi" ------------------------------------------------------------------------
+
+
+@blueprint.get("/ce-n-est-pas-moi/<jeton>")
+def not_me_form(jeton: str) -> str | tuple[str, int]:
+    try:
+        account = notices.check_not_me(db.session(), jeton)
+    except tokens.TokenError as error:
+        return _not_me_refused(error)
+    return render_template("compte/ce_n_est_pas_moi.html", form=ActionForm(),
+                           ending=account.numero[-4:])
+
+
+@blueprint.post("/ce-n-est-pas-moi/<jeton>")
+@guarded
+def not_me(jeton: str) -> BaseResponse | tuple[str, int]:
+    if limited := _rate_limited("compte_ce_n_est_pas_moi"):
+        return limited
+    try:
+        account_id = notices.not_me(db.session(), jeton)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return _not_me_refused(error)
+    db.session.commit()
+    # After the commit, on its own connection: whoever used the account is out at once.
+    _sessions().store.delete_for_account(account_id)
+    return _message("Compte fermé", "Le compte a été fermé et nos agents ont été prévenus. "
+                    "Pour consulter vous-même votre solde de points, connectez-vous avec "
+                    "FranceConnect ou créez votre compte avec votre code confidentiel.",
+                    actions=(("Se connecter", url_for("accounts.sign_in_form")),))
+
+
+def _not_me_refused(error: tokens.TokenError) -> tuple[str, int]:
+    return _message("Lien inutilisable", f"{error.message} Un lien « ce n'est pas moi » sert "
+                    "une fois.", 400, kind="error",
+                    actions=(("Se connecter", url_for("accounts.sign_in_form")),))
 
 
 # -- sign-out ----------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def _refused(scope_key: str) -> BaseResponse | None:
 
 
 @blueprint.get("")
-@access.login_required
+@access.possession_required
 def preferences() -> tuple[str, int]:
     account = access.current_account()
     assert account is not None
@@ -132,7 +132,7 @@ def preferences() -> tuple[str, int]:
 
 
 @blueprint.post("/courriel")
-@access.login_required
+@access.possession_required
 def choose_email() -> BaseResponse | tuple[str, int]:
     account = access.current_account()
     assert account is not None
@@ -152,7 +152,7 @@ def choose_email() -> BaseResponse | tuple[str, int]:
 
 
 @blueprint.post("/sms")
-@access.login_required
+@access.possession_required
 def choose_sms() -> BaseResponse | tuple[str, int]:
     account = access.current_account()
     assert account is not None
@@ -175,7 +175,7 @@ def choose_sms() -> BaseResponse | tuple[str, int]:
 
 
 @blueprint.post("/<canal>/arreter")
-@access.login_required
+@access.possession_required
 def stop(canal: str) -> BaseResponse:
     account = access.current_account()
     assert account is not None

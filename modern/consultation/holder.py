@@ -13,7 +13,7 @@ from modern.accounts import access
 from modern.accounts.models import Account
 from modern.consultation import overview
 from modern.db import db
-from modern.errors import NotFound
+from modern.errors import Forbidden, NotFound
 from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
 from modern.points.services import bilan, today_in_paris
@@ -22,6 +22,10 @@ from modern.settings import Settings
 
 class LicenceMissing(NotFound):
     code = "DOSSIER_ABSENT"
+
+
+class PossessionRequired(Forbidden):
+    code = "POSSESSION_REQUISE"
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,14 @@ def settings() -> Settings:
 
 
 def current_holder() -> Holder | None:
-    """None when nobody is signed in; LicenceMissing when the account's file is not (or no
-    longer) in the national file's extract."""
+    """None when nobody is signed in; PossessionRequired when the account has not proved
+    possession of its file (its points are the holder's alone: L223-7); LicenceMissing when
+    the account's file is not (or no longer) in the national file's extract."""
     account = access.current_account()
     if account is None:
         return None
+    if not access.possession_proved():
+        raise PossessionRequired(access.POSSESSION_NEEDED)
     licence = db.session.get(Licence, account.numero)
     if licence is None:
         raise LicenceMissing("Votre dossier ne figure pas dans la dernière extraction du "

@@ -62,7 +62,7 @@ def _no_store(response: Response) -> Response:
 
 
 @blueprint.get("/documents/<slug>.pdf")
-@access.login_required
+@access.possession_required
 def download(slug: str) -> BaseResponse | tuple[str, int]:
     if (refused := rate_limited("documents")) is not None:
         return refused
@@ -99,7 +99,7 @@ class DashboardView:
 
 def consultation() -> DashboardView | None:
     """For the dashboard template: the signed-in holder's view, or None."""
-    if request.endpoint != "home.dashboard":
+    if request.endpoint != "home.dashboard" or not access.possession_proved():
         return None
     holder = current_holder()
     if holder is None:

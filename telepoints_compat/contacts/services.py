@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modern.contacts_on_file import ContactOnFile
 from modern.phones import normalise_mobile
 from telepoints_compat.contacts.models import HolderContact
 
-__all__ = ["contact_for", "normalise_mobile", "save_contact", "seed_demo_contacts"]
+__all__ = ["ContactDirectory", "contact_for", "normalise_mobile", "save_contact",
+           "seed_demo_contacts"]
 
 
 def contact_for(session: Session, numero: str) -> HolderContact | None:
@@ -57,3 +59,11 @@ def seed_demo_contacts(session: Session, numeros: Iterable[str], now: dt.datetim
         added += 1
     session.flush()
     return added
+
+
+class ContactDirectory:
+    """The compatibility layer's answer to `modern.contacts_on_file.ContactsOnFile`."""
+
+    def contact_for(self, session: Session, numero: str) -> ContactOnFile | None:
+        found = contact_for(session, numero)
+        return ContactOnFile(found.mobile, found.address) if found is not None else None

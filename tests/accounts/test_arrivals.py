@@ -148,9 +148,9 @@ def test_expired_or_tampered_activation_links_are_refused(app: Flask,
         assert "Télépoints" in answer.get_data(as_text=True)
 
 
-def test_an_arrival_on_a_file_with_an_account_is_told_by_mail(app: Flask,
-                                                              client: FlaskClient) -> None:
-    sign_up(client, HELENE)
+def test_an_arrival_on_a_file_with_a_proven_account_is_told_by_mail(
+        app: Flask, client: FlaskClient) -> None:
+    sign_up_with_code(client, HELENE.numero, issue_code(app, HELENE.numero))
     confirm(app, client, HELENE.email)
     with app.app_context():
         path = "/compte/activation/" + tokens.issue("activation", HELENE.numero)
@@ -158,4 +158,20 @@ def test_an_arrival_on_a_file_with_an_account_is_told_by_mail(app: Flask,
     client.post(path, data={"csrf_token": token, "email": "new@exemple.fr",
                             "password": PASSWORD, "cgu": "y"})
     assert "existe déjà" in outbox(app, "new@exemple.fr")[0].body
+    assert the_account(app).email == HELENE.email
+
+
+def test_an_arrival_closes_an_account_opened_on_identity_alone(app: Flask,
+                                                               client: FlaskClient) -> None:
+    """The activation link proves the holder; an account that only knew what the licence
+    prints gives way, and its address is told."""
+    sign_up(client, HELENE, email="employeur@exemple.fr")
+    confirm(app, client, "employeur@exemple.fr")
+    with app.app_context():
+        path = "/compte/activation/" + tokens.issue("activation", HELENE.numero)
+    token = form_token(client, path)
+    client.post(path, data={"csrf_token": token, "email": HELENE.email,
+                            "password": PASSWORD, "cgu": "y"})
+    assert "a été fermé" in outbox(app, "employeur@exemple.fr")[0].body
+    confirm(app, client, HELENE.email)
     assert the_account(app).email == HELENE.email

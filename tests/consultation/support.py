@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from modern.accounts.models import Account
+from modern.accounts.models import Account, AccountPossession
 from modern.accounts.passwords import hash_password
 from modern.db import db
 from modern.licences.generator import SCENARIOS, generate
@@ -47,8 +47,9 @@ def import_records(app: Flask, records: Iterable[dict[str, Any]], **options: Any
 
 
 def open_account(app: Flask, numero: str, email: str | None = None, *,
-                 password: str | None = None) -> int:
-    """An active account for this file (e-mail confirmed), as sign-up leaves it."""
+                 password: str | None = None, proved: bool = True) -> int:
+    """An active account for this file (e-mail confirmed), as sign-up leaves it once the
+    holder proved possession (activation code, Télépoints code or FranceConnect)."""
     now = dt.datetime.now(dt.UTC)
     with app.app_context():
         account = Account(numero=numero, email=email, proof="identite", created_at=now,
@@ -56,6 +57,11 @@ def open_account(app: Flask, numero: str, email: str | None = None, *,
                           password_hash=hash_password(password) if password else None,
                           fc_sub=None if email else f"sub-{numero}")
         db.session.add(account)
+        db.session.flush()
+        if proved:
+            db.session.add(AccountPossession(
+                account_id=account.id, numero=numero, proof="sms" if email else "franceconnect",
+                proved_at=now))
         db.session.commit()
         return account.id
 

@@ -79,7 +79,8 @@ class LazyService:
                 "SELECT key, value FROM throttle_counter WHERE key LIKE 'lock:%'"))}
 
     def add_account(self, numero: str, email: str) -> None:
-        """A confirmed account with a password, as the sign-up leaves it."""
+        """A confirmed account with a password that proved possession of its file (the
+        activation code sent by SMS), as the sign-up leaves it."""
         now = dt.datetime.now(dt.UTC)
         with self.engine.begin() as connection:
             connection.execute(text(
@@ -87,6 +88,10 @@ class LazyService:
                 "created_at) VALUES (:numero, :email, :now, :hash, 'identite', :now)"),
                 {"numero": numero, "email": email, "now": now,
                  "hash": hash_password(PASSWORD)})
+            connection.execute(text(
+                "INSERT INTO account_possession (account_id, numero, proof, proved_at, sends) "
+                "SELECT id, numero, 'sms', :now, 0 FROM account WHERE numero = :numero"),
+                {"numero": numero, "now": now})
 
     def signed_in(self, email: str) -> Browser:
         browser = Browser()

@@ -33,6 +33,7 @@ from tests.accounts.support import (
     provider_logout,
     query,
     session_cookie,
+    sign_in,
     without_csrf,
 )
 
@@ -112,8 +113,10 @@ def test_never_linked_on_email_alone(app: Flask, client: FlaskClient) -> None:
 
 def test_the_holder_of_a_local_account_links_franceconnect_to_the_same_account(
         app: Flask, client: FlaskClient) -> None:
+    """Signed in to the account, then FranceConnect: proven the same person's."""
     open_account(app, client, HELENE)
-    linked = first_sign_in(app.test_client(), HELENE_FC, HELENE.numero)
+    sign_in(client, HELENE.email)
+    linked = first_sign_in(client, HELENE_FC, HELENE.numero)
     assert linked.headers["Location"] == "/tableau-de-bord"
     [account] = accounts(app)
     assert account.fc_sub and account.email == HELENE.email
