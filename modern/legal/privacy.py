@@ -22,6 +22,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "account.pending": (
         N_("Inscriptions dont l'adresse électronique n'a jamais été confirmée"),
         N_("l'inscription")),
+    "account_possession.orphan": (
+        N_("Preuves de détention d'un dossier dont le compte n'existe plus"),
+        N_("la fermeture du compte")),
     "used_token.expired": (
         N_("Liens à usage unique déjà utilisés (confirmation, réinitialisation)"),
         N_("leur expiration")),
@@ -73,6 +76,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "migration_legacy_traffic": (
         N_("Statistiques quotidiennes d'usage de l'ancien service"),
         N_("le jour compté")),
+    "parallel_run_day": (
+        N_("Comptes quotidiens de la comparaison entre l'ancien service et le nouveau"),
+        N_("le jour compté")),
+    "parallel_run_mismatch": (
+        N_("Différences relevées entre l'ancien service et le nouveau (numéro de dossier "
+           "masqué, valeurs comparées)"),
+        N_("la comparaison")),
+    "legacy_client_day": (
+        N_("Usage quotidien de l'ancien service par logiciel client (opérations, échecs)"),
+        N_("le jour compté")),
+    "legacy_client": (
+        N_("Logiciels clients de l'ancien service (agent utilisateur, réseau /24 ou /48, "
+           "jamais l'adresse complète)"),
+        N_("leur dernière requête")),
     "admin_audit": (
         N_("Journal des actions des agents"),
         N_("l'action")),

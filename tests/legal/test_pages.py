@@ -99,3 +99,11 @@ def test_api_problem_titles_are_in_french(client: FlaskClient) -> None:
         body = client.get(path).get_json()
         assert body["title"] == title, (path, body)
         assert body["detail"] and body["detail"][0].isupper()
+
+
+def test_the_sign_up_box_links_the_terms_it_names(client: FlaskClient) -> None:
+    for form in ("/compte/creer",):
+        html = client.get(form).get_data(as_text=True)
+        box = html[html.index('name="cgu"'):]
+        assert 'href="/conditions-generales"' in box[:1200], form
+    assert client.get("/conditions-generales").status_code == 200
