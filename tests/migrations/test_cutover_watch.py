@@ -180,7 +180,12 @@ def test_a_brownout_refuses_its_share_inside_its_window_only(
     run(runner, "brownout", "add", later.isoformat(), (later + dt.timedelta(hours=2)).isoformat())
     traffic.brownouts.refresh()
     assert refused(client, 20) == 0  # planned, not yet: announced only
-    answer = post(client, envelope(solde_request("991091010000", "AAAAAAAA")))
+    # Announced in the AvisMigration header of answers (faults carry none: the bindings
+    # declare it on outputs only).
+    answer = post(client, envelope(
+        "<tp:DemanderCodeConfidentiel><tp:numeroDossier>991091010000</tp:numeroDossier>"
+        "<tp:dateNaissance>1957-02-18</tp:dateNaissance></tp:DemanderCodeConfidentiel>"))
+    assert answer.status_code == 200
     assert b"Interruptions programm" in answer.data
     page = client.get("/telepoints").get_data(as_text=True)
     assert "Interruptions programmées de Télépoints" in page
