@@ -51,6 +51,7 @@ FIELD_NAMES = {"ID": "Identifiant du document", "AC": "Numéro de dossier", "6G"
 MAX_KEY_LIST_BYTES = 1024 * 1024
 
 _DAY = dt.timedelta(days=1)
+VALIDITY_MONTHS = 4  # a document is valid 4 months from its signature, never longer
 VALID, EXPIRED, REVOKED, REFUSED = "valide", "expiré", "révoqué", "refusé"
 
 
@@ -66,6 +67,7 @@ class PublishedKey:
     not_before: dt.datetime | None
     retired_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None = None  # `exp`: its documents count no more after it
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def parse_keys(data: bytes) -> dict[str, PublishedKey]:
                 _coordinate(entry["x"]), _coordinate(entry["y"]), ec.SECP256R1()).public_key()
             found[entry["kid"]] = PublishedKey(
                 entry["kid"], public, entry.get("status", "active"), _moment(entry.get("nbf")),
-                _moment(entry.get("retired_at")), _moment(entry.get("revoked_at")))
+                _moment(entry.get("retired_at")), _moment(entry.get("revoked_at")),
+                _moment(entry.get("exp")))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError(f"liste de clés illisible ({error})") from None
     return found
@@ -159,6 +162,15 @@ def _day(hex_days: str) -> dt.date:
     return EPOCH + dt.timedelta(days=int(hex_days, 16))
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day number `months` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return min(dt.date(year, month, 1) + dt.timedelta(days=day.day - 1),
+               following - _DAY)
+
+
 def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
     message, separator, signature = code.strip().rpartition(US)
     if not separator or len(message) < HEADER_LENGTH or not message.startswith("DC04"):
@@ -202,6 +214,13 @@ def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
     if key.retired_at is not None and signed_on > key.retired_at.date() + _DAY:
         return Verdict(REFUSED, f"Le cachet est daté d'après le retrait de la clé {key_id} : "
                                 "il n'est pas authentique.", key_id)
+    if key.expires_at is not None and today > key.expires_at.date():
+        return Verdict(REFUSED, f"La clé {key_id} ne fait plus foi depuis le "
+                                f"{key.expires_at:%d/%m/%Y} : ce document n'est plus reconnu.",
+                       key_id)
+    if expires_on is not None and expires_on > add_months(signed_on, VALIDITY_MONTHS):
+        return Verdict(REFUSED, "La fin de validité dépasse la durée de validité d'un document "
+                                ": il n'est pas authentique.", key_id)
     if expires_on is not None and today > expires_on:
         return Verdict(EXPIRED, "Ce document est authentique mais sa période de validité "
                                 "est dépassée.", key_id, kind, fields)

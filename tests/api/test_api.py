@@ -156,6 +156,10 @@ def test_a_tampered_an_expired_and_a_foreign_code_are_refused_with_a_reason(
     assert not tampered["authentique"] and not tampered["valide"]
     assert "modifié" in tampered["motif"] and tampered["champs"] == []
 
+    ring = app.extensions["seal_keys"]
+    state = ring.state(ring.ensure_active())  # a key in service since before the document
+    ring._write_state(type(state)(state.key_id, state.created - dt.timedelta(days=300),
+                                  None, None))
     old = document(app, record, today_in_paris() - dt.timedelta(days=200))
     expired = verify(client, printable_code(old.code))
     assert expired["authentique"] and expired["expire"] and not expired["valide"]
