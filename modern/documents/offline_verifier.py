@@ -3,13 +3,18 @@
 This file stands on its own: Python 3.11+ and the `cryptography` package, nothing of the
 service. Copy it anywhere and run
 
-    python offline_verifier.py DOCUMENT.pdf --keys cles-cachet.json
-    python offline_verifier.py CODE.txt --keys https://service.example/.well-known/cles-cachet.json
+    python offline_verifier.py DOCUMENT.pdf --issuer https://service.example
+    python offline_verifier.py CODE.txt --issuer https://service.example --keys cles-cachet.json
 
 DOCUMENT is one of our PDF documents (the seal travels in its metadata) or a text file with
 the seal's code, as scanned from the 2D code or typed from its printed form. The key list is
-the JSON Web Key Set the service publishes at `/.well-known/cles-cachet.json`. Exit status 0
-when the document is authentic and valid today, 1 otherwise, 2 when an input cannot be read.
+the JSON Web Key Set the service publishes at `/.well-known/cles-cachet.json`; whoever holds a
+key list can forge seals, so the list is trusted only from the expected service: `--issuer`
+names it (or PINNED_ISSUER below, which `flask documents verifier-script` fills in), the list
+is fetched from its address by default, only over https and without leaving its origin, and
+its `issuer` must be that address (a file given with `--keys` too). The verdict says which
+list and issuer it used. Exit status 0 when the document is authentic and valid today, 1
+otherwise, 2 when an input cannot be read or trusted.
 
 The seal (modelled on 2D-Doc): header `DC04` + authority (4) + key id (4) + issue and
 signature dates (4 hex digits each, days since 2000-01-01) + document type (2) + perimeter
@@ -28,14 +33,20 @@ import datetime as dt
 import json
 import re
 import sys
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+# The service whose key list this copy trusts (its PUBLIC_URL), when handed out pinned.
+PINNED_ISSUER = ""
+KEYS_PATH = "/.well-known/cles-cachet.json"
 
 GS, US = "\x1d", "\x1f"
 EPOCH = dt.date(2000, 1, 1)
@@ -96,10 +107,20 @@ def _coordinate(value: object) -> int:
     return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
 
 
-def parse_keys(data: bytes) -> dict[str, PublishedKey]:
-    """The seal keys of a published JSON Web Key Set, by key id."""
+def _origin(address: str) -> str:
+    parts = urllib.parse.urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def parse_keys(data: bytes, issuer: str | None = None) -> dict[str, PublishedKey]:
+    """The seal keys of a published JSON Web Key Set, by key id; with `issuer`, the set must
+    say it is that service's."""
     try:
         document = json.loads(data)
+        if issuer is not None and str(document.get("issuer", "")).rstrip("/") != \
+                issuer.rstrip("/"):
+            raise InputError(f"cette liste de clés n'est pas celle de {issuer} (émetteur "
+                             f"{document.get('issuer')!r})")
         keys = document["keys"]
         found = {}
         for entry in keys:
@@ -113,16 +134,38 @@ def parse_keys(data: bytes) -> dict[str, PublishedKey]:
                 entry["kid"], public, entry.get("status", "active"), _moment(entry.get("nbf")),
                 _moment(entry.get("retired_at")), _moment(entry.get("revoked_at")),
                 _moment(entry.get("exp")))
+    except InputError:
+        raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError(f"liste de clés illisible ({error})") from None
     return found
 
 
-def load_keys(source: str, timeout: float = 10.0) -> dict[str, PublishedKey]:
-    """The key list from an https (or http) address, or from a file."""
-    if source.startswith(("https://", "http://")):
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the key list's own https origin."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        if _origin(newurl) != _origin(req.full_url):
+            raise InputError(f"la liste de clés redirige vers une autre origine ({newurl})")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def keys_address(issuer: str) -> str:
+    """Where the service `issuer` publishes its key list."""
+    return issuer.rstrip("/") + KEYS_PATH
+
+
+def load_keys(source: str, issuer: str, timeout: float = 10.0) -> dict[str, PublishedKey]:
+    """The key list of the service `issuer` (its address), from an https address on that
+    service's origin or from a file; the list must name `issuer` as its own."""
+    if "://" in source:
+        if not source.lower().startswith("https://") or _origin(source) != _origin(issuer):
+            raise InputError(f"liste de clés refusée : seule l'adresse https de {issuer} "
+                             f"fait foi, pas {source}")
+        opener = urllib.request.build_opener(_SameOrigin())
         try:
-            with urllib.request.urlopen(source, timeout=timeout) as answer:  # noqa: S310
+            with opener.open(source, timeout=timeout) as answer:
                 data = answer.read(MAX_KEY_LIST_BYTES + 1)
         except OSError as error:
             raise InputError(f"liste de clés injoignable : {error}") from None
@@ -133,7 +176,7 @@ def load_keys(source: str, timeout: float = 10.0) -> dict[str, PublishedKey]:
             raise InputError(f"liste de clés illisible : {error}") from None
     if len(data) > MAX_KEY_LIST_BYTES:
         raise InputError("liste de clés trop grande")
-    return parse_keys(data)
+    return parse_keys(data, issuer)
 
 
 # The PDF's document information: /Keywords (cachet-2d:<base64 of the seal>).
@@ -228,8 +271,10 @@ def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
                    kind, fields)
 
 
-def report(verdict: Verdict) -> str:
+def report(verdict: Verdict, source: str = "", issuer: str = "") -> str:
     lines = [f"Verdict : {verdict.status}", verdict.reason]
+    if source:
+        lines.append(f"Liste de clés : {source} (émetteur {issuer})")
     if verdict.document_type:
         lines.append(f"Document : {verdict.document_type} (clé {verdict.key_id})")
     for identifier, value in verdict.fields.items():
@@ -241,19 +286,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Vérifie hors ligne le cachet d'un document "
                                                  "de Mes points permis.")
     parser.add_argument("document", help="le PDF, ou un fichier texte contenant le code")
-    parser.add_argument("--keys", required=True,
-                        help="la liste des clés publiée : adresse https ou fichier")
+    parser.add_argument("--issuer", default=PINNED_ISSUER or None,
+                        help="l'adresse du service émetteur, https://… (par défaut : "
+                             + (PINNED_ISSUER or "aucune, à indiquer") + ")")
+    parser.add_argument("--keys", default=None,
+                        help="la liste des clés publiée : adresse https du service ou fichier "
+                             f"(par défaut : l'adresse de l'émetteur + {KEYS_PATH})")
     parser.add_argument("--date", type=dt.date.fromisoformat, default=None,
                         help="jour de référence AAAA-MM-JJ (par défaut : aujourd'hui)")
     options = parser.parse_args(argv)
+    if not options.issuer:
+        print("Erreur : indiquez l'adresse du service émetteur (--issuer https://…)",
+              file=sys.stderr)
+        return 2
+    source = options.keys or keys_address(options.issuer)
     try:
-        keys = load_keys(options.keys)
+        keys = load_keys(source, options.issuer)
         code = seal_of(Path(options.document).read_bytes())
     except (InputError, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
     verdict = verify(code, keys, options.date or dt.date.today())
-    print(report(verdict))
+    print(report(verdict, source, options.issuer))
     return 0 if verdict.valid else 1
 
 
