@@ -64,6 +64,7 @@ MAX_KEY_LIST_BYTES = 1024 * 1024
 _DAY = dt.timedelta(days=1)
 VALIDITY_MONTHS = 4  # a document is valid 4 months from its signature, never longer
 VALID, EXPIRED, REVOKED, REFUSED = "valide", "expiré", "révoqué", "refusé"
+ACTIVE, RETIRED = "active", "retired"  # key states; a revoked key is listed apart
 
 
 class InputError(ValueError):
@@ -73,7 +74,7 @@ class InputError(ValueError):
 @dataclass(frozen=True)
 class PublishedKey:
     key_id: str
-    public_key: ec.EllipticCurvePublicKey
+    public_key: ec.EllipticCurvePublicKey | None  # None for a revoked key: never trusted
     status: str
     not_before: dt.datetime | None
     retired_at: dt.datetime | None
@@ -97,8 +98,17 @@ class Verdict:
 # -- inputs ---------------------------------------------------------------------------------
 
 
-def _moment(value: object) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(value, dt.UTC) if isinstance(value, int) else None
+# NumericDates a key list may carry: from 2000 to the end of 9999.
+_FIRST_SECOND, _LAST_SECOND = 946684800, 253402300799
+
+
+def _moment(entry: dict[str, Any], name: str, *, required: bool = False) -> dt.datetime | None:
+    value = entry.get(name)
+    if value is None and not required:
+        return None
+    if type(value) is not int or not _FIRST_SECOND <= value <= _LAST_SECOND:
+        raise InputError(f"clé {entry.get('kid')!r} : date « {name} » invalide")
+    return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
 def _coordinate(value: object) -> int:
@@ -112,31 +122,60 @@ def _origin(address: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _seal_key(entry: dict[str, Any]) -> PublishedKey:
+    """A seal key of the list, checked field by field: anything unexpected refuses the list
+    rather than trusting a key it cannot judge."""
+    key_id = entry.get("kid")
+    if not isinstance(key_id, str) or len(key_id) != 4 or not key_id.isalnum():
+        raise InputError(f"identifiant de clé invalide ({key_id!r})")
+    expected = {"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256"}
+    for name, value in expected.items():
+        if entry.get(name) != value:
+            raise InputError(f"clé {key_id} : « {name} » doit valoir {value}")
+    status = entry.get("status")
+    if status not in (ACTIVE, RETIRED, "revoked"):
+        raise InputError(f"clé {key_id} : état inconnu ({status!r})")
+    public = ec.EllipticCurvePublicNumbers(
+        _coordinate(entry.get("x")), _coordinate(entry.get("y")), ec.SECP256R1()).public_key()
+    return PublishedKey(key_id, public, status, _moment(entry, "nbf", required=True),
+                        _moment(entry, "retired_at", required=status != ACTIVE),
+                        _moment(entry, "revoked_at", required=status == "revoked"),
+                        _moment(entry, "exp", required=status != ACTIVE))
+
+
+def _revoked_key(entry: dict[str, Any]) -> PublishedKey:
+    key_id = entry.get("kid")
+    if not isinstance(key_id, str) or len(key_id) != 4 or not key_id.isalnum():
+        raise InputError(f"identifiant de clé révoquée invalide ({key_id!r})")
+    return PublishedKey(key_id, None, "revoked", None, None,
+                        _moment(entry, "revoked_at", required=True))
+
+
 def parse_keys(data: bytes, issuer: str | None = None) -> dict[str, PublishedKey]:
-    """The seal keys of a published JSON Web Key Set, by key id; with `issuer`, the set must
-    say it is that service's."""
+    """The seal keys of a published JSON Web Key Set (`keys`, those of usage cachet-2d) and
+    the revoked ones (`revoked`: their ids and revocation times), by key id; with `issuer`,
+    the set must say it is that service's. A list that cannot be judged raises InputError."""
     try:
         document = json.loads(data)
+        if not isinstance(document, dict):
+            raise InputError("liste de clés illisible (pas un objet JSON)")
         if issuer is not None and str(document.get("issuer", "")).rstrip("/") != \
                 issuer.rstrip("/"):
             raise InputError(f"cette liste de clés n'est pas celle de {issuer} (émetteur "
                              f"{document.get('issuer')!r})")
-        keys = document["keys"]
-        found = {}
-        for entry in keys:
-            if entry.get("usage", USAGE) != USAGE or entry.get("kty") != "EC":
-                continue
-            if entry.get("crv") != "P-256":
-                continue
-            public = ec.EllipticCurvePublicNumbers(
-                _coordinate(entry["x"]), _coordinate(entry["y"]), ec.SECP256R1()).public_key()
-            found[entry["kid"]] = PublishedKey(
-                entry["kid"], public, entry.get("status", "active"), _moment(entry.get("nbf")),
-                _moment(entry.get("retired_at")), _moment(entry.get("revoked_at")),
-                _moment(entry.get("exp")))
+        entries, revoked = document.get("keys"), document.get("revoked", [])
+        if not isinstance(entries, list) or not isinstance(revoked, list) or not all(
+                isinstance(entry, dict) for entry in entries + revoked):
+            raise InputError("liste de clés illisible (« keys » ou « revoked »)")
+        found: dict[str, PublishedKey] = {}
+        for key in [_seal_key(entry) for entry in entries if entry.get("usage") == USAGE] + [
+                _revoked_key(entry) for entry in revoked]:
+            if key.key_id in found:
+                raise InputError(f"clé {key.key_id} publiée deux fois")
+            found[key.key_id] = key
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as error:
         raise InputError(f"liste de clés illisible ({error})") from None
     return found
 
@@ -227,6 +266,10 @@ def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
         return Verdict(REFUSED, f"La clé {key_id} n'est pas dans la liste publiée : le "
                                 "document n'est pas authentique (ou la liste est ancienne).",
                        key_id)
+    if key.status == "revoked" or key.public_key is None:
+        return Verdict(REVOKED, f"La clé de signature {key_id} a été révoquée : ce document "
+                                "n'est plus reconnu comme authentique.", key_id,
+                       DOCUMENT_TYPES[document_type])
     raw = b""
     with contextlib.suppress(ValueError):
         raw = base64.b32decode(signature + "=" * (-len(signature) % 8))
@@ -241,9 +284,6 @@ def verify(code: str, keys: dict[str, PublishedKey], today: dt.date) -> Verdict:
     body = message[HEADER_LENGTH:]
     fields = {part[:2]: part[2:] for part in body.split(GS) if part}
     kind = DOCUMENT_TYPES[document_type]
-    if key.status == "revoked":
-        return Verdict(REVOKED, f"La clé de signature {key_id} a été révoquée : ce document "
-                                "n'est plus reconnu comme authentique.", key_id, kind, fields)
     try:
         signed_on = _day(header[16:20])
         expires = fields.get("E9")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc.errors import InvalidKeyIdError
 from joserfc.jwk import KeySet
 
 from modern.documents import offline_verifier
@@ -96,10 +97,14 @@ def test_the_key_list_is_a_jwks_with_states_and_validity(app: Flask, client: Fla
     assert states[first]["status"] == "retired"
     assert states[first]["exp"] > states[first]["retired_at"] >= states[first]["nbf"]
 
-    app.extensions["seal_keys"].revoke(first)
-    states = {k["kid"]: k for k in _published(client)["keys"]}
-    assert states[first]["status"] == "revoked" and "revoked_at" in states[first]
-    assert states[second]["status"] == "active"
+    revoked = app.extensions["seal_keys"].revoke(first)
+    published = _published(client)
+    # A revoked key leaves `keys`: a generic JOSE consumer cannot find it to trust it.
+    assert [k["kid"] for k in published["keys"]] == [second]
+    assert published["revoked"] == [{"kid": first,
+                                     "revoked_at": int(revoked.revoked.timestamp())}]
+    with pytest.raises(InvalidKeyIdError):
+        KeySet.import_key_set(published).get_by_kid(first)
 
 
 def test_a_real_attestation_verifies_from_the_list_alone_in_another_process(
