@@ -226,6 +226,11 @@ _TYPED = str.maketrans({"_": " ", "|": GS, "#": US})
 def seal_of(data: bytes) -> str:
     """The seal a PDF of ours carries, or the code a text file holds (scanned or typed)."""
     if data.startswith(b"%PDF"):
+        # Ours end once and name one seal: a PDF updated after its issue (a second %%EOF,
+        # another seal) is refused rather than read one way here and another elsewhere.
+        if data.count(b"%%EOF") > 1 or data.count(b"/Keywords") > 1:
+            raise InputError("ce PDF a été modifié après son émission (plusieurs cachets ou "
+                             "mises à jour) : il n'est pas reconnu")
         found = _KEYWORDS.search(data)
         if found is None:
             raise InputError("ce PDF ne porte pas de cachet de ce service")
