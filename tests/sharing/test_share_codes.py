@@ -225,6 +225,13 @@ def test_the_api_creates_lists_and_revokes(
                       json={"code": share["code"], "nom": nom}).status_code == 404
     # Nobody else's code can be revoked, and anonymous requests are refused.
     assert client.delete("/api/v1/partages/999999").status_code == 404
+    # A Unicode digit ("²", "٣") is no share number: the same 404, not a server error.
+    for odd in ("%C2%B2", "%D9%A3", "1%C2%B2"):
+        answer = client.delete(f"/api/v1/partages/{odd}")
+        assert answer.status_code == 404 and answer.is_json, odd
+        token = csrf_from(client.get(PAGE).get_data(as_text=True))
+        assert client.post(f"{PAGE}/{odd}/revocation", data={"csrf_token": token}
+                           ).status_code == 404
     assert third.post("/api/v1/partages", json={"motif": "autre", "dureeJours": 3}
                       ).status_code == 401
 
