@@ -77,6 +77,22 @@ def test_a_third_party_sees_rights_and_never_points(
     assert {look["reseau"] for look in listing[0]["consultations"]} == {"127.0.0.x"}
 
 
+def test_an_invalidated_licence_is_shown_invalid_without_its_balance(
+        app: Flask, client: FlaskClient, as_holder: Callable[..., dict[str, Any]]) -> None:
+    record = as_holder(client, "invalide")
+    code, _ = make_code(client)
+    nom = record["titulaire"]["nom"]
+    third = app.test_client()
+    body = third.post("/api/v1/partages/consultation", json={"code": code, "nom": nom}
+                      ).get_json()
+    assert body["etat"] == "INVALIDE" and body["etatLibelle"] == "Invalide"
+    page = check(third, code, nom).get_data(as_text=True)
+    shown = page[page.index('id="resultat"'):page.index("<form")]
+    assert "Invalide" in shown and "solde" not in shown.lower()
+    # The holder's own dashboard still says why.
+    assert "solde nul" in client.get("/tableau-de-bord").get_data(as_text=True)
+
+
 def _refusals(app: Flask, client: FlaskClient, record: dict[str, Any]) -> dict[str, Any]:
     nom = record["titulaire"]["nom"]
     revoked, _ = make_code(client, "employeur")
