@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from modern.db import db
 from modern.settings import Settings
@@ -165,6 +166,41 @@ def test_guessing_locks_a_code_after_failures_and_the_rate_limit_holds(
         assert locked.get_data() == check(third, code, "PERSONNE").get_data()
         with app.app_context():
             assert db.session.scalar(select(ShareLook.id)) is None
+    finally:
+        empty_database(app)
+
+
+def test_refused_guesses_leave_no_counter_per_guessed_code(
+        make_settings: Callable[..., Settings], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each guessed code used to leave its own failure counter, kept 90 days: a store filled
+    by guessing. Failures now count per share; unknown codes on one short-lived key."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_settings(rate_limit_per_minute=100_000))
+    app.config["TESTING"] = True
+    try:
+        record = demo_records()["sans_infraction"]
+        import_records(app, [record])
+        client = app.test_client()
+        sign_in(client, open_account(app, record["numeroDossier"], "a@exemple.fr"))
+        code, _ = make_code(client)
+        third = app.test_client()
+        answers = {third.post("/api/v1/partages/consultation",
+                              json={"code": f"GUES-S{n:03d}-ABCD", "nom": "X"}).status_code
+                   for n in range(120)}
+        answers |= {check(third, code, f"PERSONNE{n}").status_code for n in range(2)}
+        assert answers == {404}
+        with app.app_context():
+            rows = db.session.execute(text(
+                "SELECT key, expires_at FROM throttle_counter WHERE key LIKE 'lock:%'")).all()
+            [share_id] = db.session.scalars(select(ShareCode.id)).all()
+        kept = {key: expires - time.time() for key, expires in rows}
+        assert kept.pop(f"lock:fail:partage:{share_id}") > 60  # the real code's count
+        # The 120 unknown codes: counters gone within a minute.
+        assert kept and all(key.startswith("lock:fail:partage:inconnu:") and seconds <= 60
+                   for key, seconds in kept.items())
+        # The right name still opens the code (two failures are below the lock threshold).
+        assert check(third, code, record["titulaire"]["nom"]).status_code == 200
     finally:
         empty_database(app)
 
