@@ -221,6 +221,33 @@ def test_the_rate_limit_per_address_applies(
         empty_database(app)
 
 
+def test_the_rate_limit_counts_an_ipv6_client_by_its_64(
+        make_settings: Callable[..., Settings], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client holding a /64 used to get a fresh counter for each of its addresses."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_settings(rate_limit_per_minute=3))
+    app.config["TESTING"] = True
+    try:
+        third = app.test_client()
+
+        def guess(address: str) -> int:
+            return third.post("/api/v1/partages/consultation",
+                              json={"code": "ABCD-EFGH-JKLM", "nom": "X"},
+                              environ_base={"REMOTE_ADDR": address}).status_code
+
+        rotating = [guess(f"2001:db8:1:2::{n + 100:x}") for n in range(6)]
+        assert rotating[:3] == [404] * 3 and set(rotating[3:]) == {429}
+        assert guess("2001:db8:1:2:ffff:ffff:ffff:ffff") == 429  # the same /64
+        assert guess("2001:db8:1:3::1") == 404  # the next /64: another client
+        # IPv4, also when written IPv4-mapped, still counts per address.
+        assert [guess("192.0.2.7") for _ in range(3)] == [404] * 3
+        assert guess("::ffff:192.0.2.7") == 429
+        assert guess("192.0.2.8") == 404
+    finally:
+        empty_database(app)
+
+
 def test_the_holder_is_told_by_email_when_asked(
         app: Flask, client: FlaskClient, as_holder: Callable[..., dict[str, Any]]) -> None:
     record = as_holder(client, "sans_infraction")
