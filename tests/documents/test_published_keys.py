@@ -25,7 +25,7 @@ from modern.documents.seal import ATTESTATION, SealError, seal
 from modern.documents.seal import verify as verify_online
 from modern.licences.record import decode_record
 from modern.points.services import today_in_paris
-from tests.conftest import SAMPLES, contract_file
+from tests.conftest import SAMPLES, contract_file, seal_key_in_service_since
 
 OFFLINE = Path(offline_verifier.__file__)
 # Run in the child process before the verifier: no module of the service can be imported, and
@@ -162,10 +162,7 @@ def test_an_expired_document_is_told_apart_offline(app: Flask, client: FlaskClie
     old = _attestation(app, today_in_paris() - dt.timedelta(days=200))
     # Signed before the key existed, as far as the header says: the key's start is checked.
     assert _verdict(client, old.code).status == "refusé"
-    ring: KeyRing = app.extensions["seal_keys"]
-    state = ring.state(ring.ensure_active())
-    ring._write_state(type(state)(state.key_id, state.created - dt.timedelta(days=300),
-                                  None, None))
+    seal_key_in_service_since(app, 300)
     assert _verdict(client, old.code).status == "expiré"
 
 
