@@ -234,7 +234,10 @@ def seal_of(data: bytes) -> str:
         found = _KEYWORDS.search(data)
         if found is None:
             raise InputError("ce PDF ne porte pas de cachet de ce service")
-        return base64.b64decode(found.group(1)).decode("utf-8")
+        try:
+            return base64.b64decode(found.group(1), validate=True).decode("utf-8")
+        except ValueError:  # bad base64 or not UTF-8
+            raise InputError("le cachet de ce PDF est illisible") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -91,3 +91,14 @@ def test_a_key_listed_as_revoked_makes_its_documents_revoked(tmp_path: Path) -> 
         json.dumps(keys).encode(), ISSUER), today_in_paris())
     assert verdict.status == "révoqué" and not verdict.fields
     assert _run(tmp_path, document, keys) == 1
+
+
+@pytest.mark.parametrize("keywords", [b"/wA=", b"QUJD=Q", b"QQ"])
+def test_an_unreadable_seal_in_a_pdf_is_an_input_error(
+        tmp_path: Path, keywords: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    _, keys = _signed(tmp_path)
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(b"%PDF-1.3\n1 0 obj << /Keywords (cachet-2d:" + keywords
+                    + b") >> endobj\n%%EOF\n")
+    assert _run(tmp_path, pdf, keys) == 2
+    assert "illisible" in capsys.readouterr().err
