@@ -175,7 +175,8 @@ def parse_keys(data: bytes, issuer: str | None = None) -> dict[str, PublishedKey
             found[key.key_id] = key
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError,
+            RecursionError) as error:
         raise InputError(f"liste de clés illisible ({error})") from None
     return found
 

@@ -78,7 +78,7 @@ def test_a_key_of_another_usage_is_never_trusted(tmp_path: Path) -> None:
     b"[]", b"{}", b'{"issuer": "https://service.example", "keys": {}}',
     b'{"issuer": "https://service.example", "keys": [1]}',
     b'{"issuer": "https://service.example", "keys": [], "revoked": [{"kid": "KKKK"}]}',
-    b"\xff", b"1" * 5000])
+    b"\xff", b"1" * 5000, b"[" * 100_000 + b"]" * 100_000])
 def test_a_malformed_list_is_an_input_error(data: bytes) -> None:
     with pytest.raises(offline_verifier.InputError):
         offline_verifier.parse_keys(data, ISSUER)
