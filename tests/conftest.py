@@ -103,3 +103,14 @@ def postgres_url() -> str:
     if not url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://…")
     return url
+
+
+def seal_key_in_service_since(app: Flask, days: int) -> None:
+    """Makes the active seal key look created `days` ago, so that documents dated back then
+    were signed within its lifetime (verifiers refuse a seal dated before its key)."""
+    import datetime as dt
+
+    ring = app.extensions["seal_keys"]
+    state = ring.state(ring.ensure_active())
+    ring._write_state(type(state)(state.key_id, state.created - dt.timedelta(days=days),
+                                  state.retired, state.revoked))

@@ -56,17 +56,35 @@ def rewrap_command() -> None:
 
 @documents.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--keys", "keys", required=True, metavar="URL_OR_FILE",
-              help="The published key list (/.well-known/cles-cachet.json): address or file.")
-def verify_command(file: Path, keys: str) -> None:
+@click.option("--issuer", metavar="URL", default=None,
+              help="The service whose key list is trusted (default: PUBLIC_URL).")
+@click.option("--keys", "keys", metavar="URL_OR_FILE", default=None,
+              help="The published key list: an https address on the issuer's origin, or a "
+                   "file (default: the issuer's /.well-known/cles-cachet.json).")
+def verify_command(file: Path, issuer: str | None, keys: str | None) -> None:
     """Check the seal of FILE (one of our PDFs, or a text file with the seal's code) with the
-    published key list alone, as a verifier outside the service would. Exit status 0 when
-    valid, 1 when refused, expired or revoked."""
+    published key list alone, as a verifier outside the service would. The list must be the
+    issuer's own (its `issuer`, fetched over https from its origin). Exit status 0 when valid,
+    1 when refused, expired or revoked."""
+    issuer = issuer or current_app.config["SETTINGS"].public_url
+    source = keys or offline_verifier.keys_address(issuer)
     try:
-        published = offline_verifier.load_keys(keys)
+        published = offline_verifier.load_keys(source, issuer)
         code = offline_verifier.seal_of(file.read_bytes())
     except offline_verifier.InputError as error:
         raise click.ClickException(str(error)) from None
     verdict = offline_verifier.verify(code, published, today_in_paris())
-    click.echo(offline_verifier.report(verdict))
+    click.echo(offline_verifier.report(verdict, source, issuer))
     sys.exit(0 if verdict.valid else 1)
+
+
+@documents.command("verifier-script")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def verifier_script_command(target: Path) -> None:
+    """Write to TARGET a copy of the offline verifier pinned to this service (PUBLIC_URL): it
+    then trusts this service's key list by default, with no --issuer to type."""
+    source = Path(offline_verifier.__file__).read_text(encoding="utf-8")
+    issuer = current_app.config["SETTINGS"].public_url.rstrip("/")
+    pinned = source.replace('PINNED_ISSUER = ""', f"PINNED_ISSUER = {issuer!r}", 1)
+    target.write_text(pinned, encoding="utf-8")
+    click.echo(f"Offline verifier pinned to {issuer}: {target}")

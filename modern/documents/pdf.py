@@ -192,8 +192,18 @@ def typed_code(text: str) -> str:
 KEYWORD_PREFIX = "cachet-2d:"
 
 
+def updated_after_issue(data: bytes) -> bool:
+    """Whether a PDF was changed after we wrote it: ours end once (one %%EOF) and name one
+    seal. An incremental update appends a second %%EOF and may carry another seal, which one
+    reader would take and another not: such a file is refused, not guessed at."""
+    return data.count(b"%%EOF") > 1 or data.count(b"/Keywords") > 1
+
+
 def code_in_pdf(data: bytes) -> str | None:
-    """The seal a PDF of ours carries in its metadata, or None."""
+    """The seal a PDF of ours carries in its metadata, or None (also for a PDF changed after
+    its issue: see `updated_after_issue`)."""
+    if updated_after_issue(data):
+        return None
     try:
         metadata = PdfReader(io.BytesIO(data)).metadata
     except PdfReadError:

@@ -5,11 +5,14 @@ as 2D-Doc publishes its certificates. Each key is a standard public JWK (`kty` E
 P-256, `x`, `y`, `kid`, `use` sig, `alg` ES256, so that JOSE libraries read it as it is) with
 what a verifier needs to judge a signature, as NumericDates (seconds since 1970, UTC):
 
-- `status`: `active` (signs new documents), `retired` (signs no more, its documents still
-  verify), `revoked` (trusted no more: what it sealed is refused);
+- `status`: `active` (signs new documents) or `retired` (signs no more, its documents still
+  verify);
 - `nbf`: from when it signs; `retired_at`: when it stopped signing (a seal signed later is
   refused); `exp`: until when its documents can verify (a document is valid 4 months), absent
-  while it is active; `revoked_at` for a revoked key.
+  while it is active.
+
+A revoked key (trusted no more: what it sealed is refused) leaves `keys`, so that no generic
+JOSE consumer can use it; the set lists it in `revoked` with its `kid` and `revoked_at` only.
 
 The set carries its `issuer` (the service's address) and each key a `usage` (`cachet-2d` for
 document seals), so that other kinds of keys of this issuer (a wallet credential's, say) can
@@ -60,8 +63,6 @@ def jwk(ring: KeyRing, state: KeyState) -> dict[str, Any]:
         key["retired_at"] = _seconds(state.retired)
     if (until := verifies_until(state)) is not None:
         key["exp"] = _seconds(until)
-    if state.status == REVOKED and state.revoked is not None:
-        key["revoked_at"] = _seconds(state.revoked)
     return key
 
 
@@ -69,4 +70,10 @@ def key_set(ring: KeyRing, issuer: str) -> dict[str, Any]:
     """The whole list, read from the key folder at each call: a rotation or a revocation on
     any host shows at the next request."""
     ring.ensure_active()
-    return {"issuer": issuer, "keys": [jwk(ring, state) for state in ring.states()]}
+    states = ring.states()
+    return {"issuer": issuer,
+            "keys": [jwk(ring, state) for state in states if state.status != REVOKED],
+            # Revoked keys are out of `keys`, so that no JOSE library trusts them; only their
+            # ids and revocation times are published, for verifiers to say "révoqué".
+            "revoked": [{"kid": state.key_id, "revoked_at": _seconds(state.revoked)}
+                        for state in states if state.revoked is not None]}

@@ -6,13 +6,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from modern.documents.keys import REVOKED, KeyRing
+from modern.documents.pdf import VALIDITY_MONTHS
+from modern.documents.publication import verifies_until
 from modern.documents.seal import (
     DOCUMENT_TYPES,
     FIELD_NAMES,
     SERVICE_ONLY_FIELDS,
     SealError,
+    Verified,
     verify,
 )
+from modern.points.rules import add_months
+
+# Seal dates are calendar days in Paris, key times are UTC: a day of margin either side.
+_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,33 @@ def _readable(identifier: str, value: str) -> str:
     return value
 
 
+def lifetime_problem(verified: Verified, keys: KeyRing, today: dt.date) -> str:
+    """Why a seal that verifies is still refused for its key's lifetime or its dates ("" when
+    it is not): a key signs only between its creation and its retirement, its documents count
+    only until its `exp`, and a document is valid VALIDITY_MONTHS from its signature, never
+    longer (else a stolen retired key would forge "valid" documents by back-dating them)."""
+    state = keys.state(verified.key_id)
+    key_id = verified.key_id
+    if verified.signed_on < state.created.date() - _DAY:
+        return (f"Le cachet est daté d'avant la mise en service de la clé {key_id} : il "
+                "n'est pas authentique.")
+    if state.retired is not None and verified.signed_on > state.retired.date() + _DAY:
+        return (f"Le cachet est daté d'après le retrait de la clé {key_id} : il n'est pas "
+                "authentique.")
+    until = verifies_until(state)
+    if until is not None and today > until.date():
+        return (f"La clé {key_id} ne fait plus foi depuis le {until:%d/%m/%Y} : ce document "
+                "n'est plus reconnu.")
+    try:
+        expires_on = verified.expires_on
+    except ValueError:
+        return "Les dates du cachet sont illisibles."
+    if expires_on is not None and expires_on > add_months(verified.signed_on, VALIDITY_MONTHS):
+        return ("La fin de validité dépasse la durée de validité d'un document : il n'est pas "
+                "authentique.")
+    return ""
+
+
 def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
     try:
         verified = verify(code, keys)
@@ -59,6 +93,9 @@ def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
                        reason=f"Document révoqué : la clé de signature {verified.key_id} a été "
                               "révoquée, ce document n'est plus reconnu comme authentique. "
                               "Demandez au conducteur un document récent.")
+    if problem := lifetime_problem(verified, keys, today):
+        return Outcome(authentic=False, key_id=verified.key_id, reason=problem,
+                       document_type=DOCUMENT_TYPES[verified.document_type])
     expired = verified.expired(today)
     return Outcome(
         authentic=True,

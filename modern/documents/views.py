@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from modern.documents import publication
 from modern.documents.keys import KeyRing
-from modern.documents.pdf import code_in_pdf, typed_code
+from modern.documents.pdf import code_in_pdf, typed_code, updated_after_issue
 from modern.documents.verification import check
 from modern.points.services import today_in_paris
 from modern.throttling import StoreUnavailable, client_address, throttling
@@ -54,7 +54,10 @@ def verifier() -> Response | tuple[str, int]:
             data = upload.read(MAX_PDF_BYTES + 1)
             found = code_in_pdf(data) if len(data) <= MAX_PDF_BYTES else None
             if found is None:
-                problem = "Ce fichier n'est pas un document PDF émis par ce service."
+                problem = ("Ce PDF a été modifié après son émission (plusieurs cachets ou "
+                           "mises à jour) : il n'est pas reconnu."
+                           if updated_after_issue(data) else
+                           "Ce fichier n'est pas un document PDF émis par ce service.")
             code = found or ""
         else:
             code = typed_code(request.form.get("code", ""))

@@ -84,8 +84,10 @@ def create_share(holder: Holder, body: dict[str, Any]) -> dict[str, Any]:
            path_parameters=({"name": "share_id", "in": "path", "required": True,
                              "schema": {"type": "integer"}},))
 def revoke_share(holder: Holder, share_id: str) -> dict[str, Any]:
-    # Any path segment reaches the view, so that authentication is answered first.
-    number = int(share_id) if share_id.isdigit() and len(share_id) < 10 else 0
+    # Any path segment reaches the view, so that authentication is answered first. ASCII
+    # digits only: "²" is a digit to str.isdigit() but not to int().
+    number = (int(share_id) if share_id.isascii() and share_id.isdigit() and len(share_id) < 10
+              else 0)
     if codes.revoke(db.session(), holder.account.id, number) is None:
         raise ShareMissing("Ce code de partage n'existe pas ou n'est pas le vôtre.")
     db.session.commit()

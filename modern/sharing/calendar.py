@@ -3,8 +3,9 @@
 One all-day event per restitution the rules engine forecasts (L223-6, R223-1), with its points
 and the reason for its date, and one for the end of probation. Event titles carry no points
 unless the holder chooses so: calendars get shared, and their titles show on lock screens
-and in free/busy views (L223-7: the points are the holder's to know). The description, which
-the holder reads when opening the event, gives the points and the reason.
+and in free/busy views (L223-7: the points are the holder's to know). The descriptions follow
+the same choice: with it, they give the points, the reason and the balance; without it, only
+the kind of restitution (the explanation of a date can state the balance, so it is left out).
 
 The holder downloads the file from the dashboard, or subscribes to a private address holding a
 secret token (kept as a keyed hash, revocable, replaceable): the subscription is computed at
@@ -45,17 +46,26 @@ class Entry:
     points: int  # 0 for the end of probation
 
 
+_CONDITION = ("Cette date suppose qu'aucune nouvelle infraction entraînant un retrait de "
+              "points ne soit commise (article L223-6 du Code de la route).")
+
+
 def entries(o: Overview, *, points_in_titles: bool) -> list[Entry]:
+    """The events; `points_in_titles` (the holder's choice) puts the points and the balance in
+    titles and descriptions alike, else neither says them (the explanation of a date can
+    state the balance it brings back, so it goes too)."""
     found = []
     for r in o.forecast:
-        title = (f"Permis : +{points(r.points)} (solde {r.solde})" if points_in_titles
-                 else "Permis : restitution de points prévue")
-        found.append(Entry(
-            r.date, "RESTITUTION", title,
-            f"Restitution de {points(r.points)} ({MOTIFS[r.motif]}) : {r.explication} "
-            f"Solde prévu ensuite : {points(r.solde)}. Cette date suppose qu'aucune nouvelle "
-            "infraction entraînant un retrait de points ne soit commise (article L223-6 du "
-            "Code de la route).", r.points))
+        if points_in_titles:
+            title = f"Permis : +{points(r.points)} (solde {r.solde})"
+            description = (f"Restitution de {points(r.points)} ({MOTIFS[r.motif]}) : "
+                           f"{r.explication} Solde prévu ensuite : {points(r.solde)}. "
+                           + _CONDITION)
+        else:
+            title = "Permis : restitution de points prévue"
+            description = (f"Restitution de points prévue ({MOTIFS[r.motif]}). Le nombre de "
+                           "points et votre solde sont sur votre tableau de bord. " + _CONDITION)
+        found.append(Entry(r.date, "RESTITUTION", title, description, r.points))
     end = o.probation_end
     if end is not None and end > o.today and o.on_probation:
         found.append(Entry(

@@ -11,11 +11,13 @@ Secrets: a code is 12 characters drawn from a CSPRNG (60 bits), not derived from
 only its keyed hash is stored, with a keyed hash of the birth name bound to it.
 
 Guessing: as with the confidential codes, every attempt counts against the address's rate
-limit (scope `partage`) and, on failure, against a lockout keyed by the code typed (the
-shared counters of modern/throttling), so a leaked code cannot be tried against many names.
-An unknown code, an expired or revoked one, a wrong name and a locked code all get the same
-answer, after the same work: one counter round trip, one indexed read, two keyed hashes and
-a constant-time comparison, one failure recorded.
+limit (scope `partage`) and, on failure, against a lockout keyed by the share the code opens
+(the shared counters of modern/throttling), so a leaked code cannot be tried against many
+names. A code that opens no share is counted the same way on a key kept one minute, not 90
+days: guesses leave no lasting row per guessed code. An unknown code, an expired or
+revoked one, a wrong name and a locked code all get the same answer, after the same work: one
+indexed read, one counter round trip, two keyed hashes and a constant-time comparison, one
+counter incremented.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ PURPOSES = {"location": "Location de véhicule", "employeur": "Employeur",
             "assurance": "Assurance", "autre": "Autre"}
 RATE_SCOPE = "partage"
 _DUMMY = "0" * 64
+# Failures on a code that opens no share are counted as the others, but kept a minute only.
+UNKNOWN_LOCK = "partage:inconnu"
+UNKNOWN_LOCK_SECONDS = 60
 
 
 def now() -> dt.datetime:
@@ -163,12 +168,16 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     alike). Raises RateLimited past the address's limit. Flushes; the caller commits."""
     typed = normalise(code)[:64]
     digests = hasher.digests("code", typed)
-    lock_key = f"partage:{digests[0][:24]}"
+    share = session.scalar(select(ShareCode).where(ShareCode.code_hash.in_(digests)))
+    # The lock is the share's: one counter per code that exists, kept 90 days. An unknown
+    # code reads and counts on a key of its own that lapses within a minute: the same round
+    # trips and the same writes (so it is not told apart), and no lasting row per guess.
+    lock_key = (f"partage:{share.id}" if share is not None
+                else f"{UNKNOWN_LOCK}:{digests[0][:24]}")
     admission = throttle.admit(RATE_SCOPE, address, lock_key)
     if not admission.rate.allowed:
         raise RateLimited(admission.rate.retry_after)
     moment = now()
-    share = session.scalar(select(ShareCode).where(ShareCode.code_hash.in_(digests)))
     index = 0
     if share is not None:
         index = next((i for i, d in enumerate(digests) if d == share.code_hash), 0)
@@ -181,7 +190,11 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     if usable and share is not None:
         licence = session.get(Licence, share.numero)
         record = licence.record() if licence is not None else None
-    if share is None or record is None or not usable:
+    if share is None:
+        throttle.store.increment(throttle.lockout.keys(lock_key)[0], UNKNOWN_LOCK_SECONDS,
+                                 refresh=True)
+        return None
+    if record is None or not usable:
         throttle.lockout.record_failure(lock_key, channel="partage")
         return None
     throttle.lockout.record_success(lock_key, lock)

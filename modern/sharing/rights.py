@@ -11,10 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from modern.consultation.overview import CATEGORIES, ETATS, RESTRICTIONS
+from modern.consultation.overview import CATEGORIES, RESTRICTIONS
 from modern.licences.record import LicenceRecord
 from modern.points.rules import PARIS
 from modern.sharing.codes import PURPOSES, Consulted
+
+# The licence's state as a third party is told it: the holder's own label for an invalidated
+# licence says why ("solde nul"), which is the balance, the holder's alone to know (L223-7).
+ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalide",
+         "ANNULE": "Annulé"}
 
 
 @dataclass(frozen=True)

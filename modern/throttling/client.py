@@ -4,9 +4,14 @@ Behind `TRUSTED_PROXY_HOPS` reverse proxies, werkzeug's ProxyFix takes the addre
 nearest trusted proxy saw, counted from the right of X-Forwarded-For; anything a client writes
 further left is ignored. With no proxy configured, X-Forwarded-For is ignored entirely and the
 socket's peer address is used.
+
+Rate limits count per `rate_bucket`: an IPv6 client gets a whole /64 (the usual allocation to
+one line or host), so it cannot rotate through its addresses for fresh counters.
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -22,3 +27,17 @@ def install_proxy_fix(app: Flask, hops: int) -> None:
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+def rate_bucket(address: str) -> str:
+    """What a rate limit counts by: an IPv4 address itself (also written IPv4-mapped in
+    IPv6), the /64 network of an IPv6 address, anything unparsable as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from modern.metrics import RATE_LIMITED
+from modern.throttling.client import rate_bucket
 from modern.throttling.store import CounterStore
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,8 @@ class RateLimiter:
         self.clock = clock
 
     def key(self, scope: str, address: str) -> str:
-        """The counter of this scope and address in the current window."""
-        return f"rate:{scope}:{address}:{int(self.clock() // self.window)}"
+        """The counter of this scope and address (its /64 for IPv6) in the current window."""
+        return f"rate:{scope}:{rate_bucket(address)}:{int(self.clock() // self.window)}"
 
     @property
     def ttl(self) -> int:

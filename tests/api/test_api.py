@@ -19,7 +19,7 @@ from modern.documents.pdf import build, code_in_pdf, printable_code
 from modern.documents.seal import ATTESTATION
 from modern.licences.record import decode_record
 from modern.points.services import today_in_paris
-from tests.conftest import empty_database
+from tests.conftest import empty_database, seal_key_in_service_since
 from tests.consultation.support import demo_records, import_records, open_account, sign_in
 from wsgi import create_app
 
@@ -156,6 +156,7 @@ def test_a_tampered_an_expired_and_a_foreign_code_are_refused_with_a_reason(
     assert not tampered["authentique"] and not tampered["valide"]
     assert "modifié" in tampered["motif"] and tampered["champs"] == []
 
+    seal_key_in_service_since(app, 300)  # in service since before the document
     old = document(app, record, today_in_paris() - dt.timedelta(days=200))
     expired = verify(client, printable_code(old.code))
     assert expired["authentique"] and expired["expire"] and not expired["valide"]

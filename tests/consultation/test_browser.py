@@ -27,7 +27,7 @@ from modern.points.services import today_in_paris
 from modern.settings import Settings
 from tests.accounts.support import RunningProvider, settings_for, start_provider
 from tests.browser import assert_accessible, chromium
-from tests.conftest import empty_database
+from tests.conftest import empty_database, seal_key_in_service_since
 from tests.consultation.support import (
     PASSWORD,
     demo_records,
@@ -210,6 +210,7 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
     assert_accessible(page)
 
     # The printed code with one letter changed.
+    seal_key_in_service_since(live.app, 300)  # in service since before the old document
     with live.app.app_context():
         issued = build(decode_record(json.dumps(record)), ATTESTATION,
                        live.app.extensions["seal_keys"], today_in_paris())

@@ -5,18 +5,17 @@ nor a network; rotation and revocation change the verdicts, online and offline."
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc.errors import InvalidKeyIdError
 from joserfc.jwk import KeySet
 
 from modern.documents import offline_verifier
@@ -26,7 +25,7 @@ from modern.documents.seal import ATTESTATION, SealError, seal
 from modern.documents.seal import verify as verify_online
 from modern.licences.record import decode_record
 from modern.points.services import today_in_paris
-from tests.conftest import SAMPLES, contract_file
+from tests.conftest import SAMPLES, contract_file, seal_key_in_service_since
 
 OFFLINE = Path(offline_verifier.__file__)
 # Run in the child process before the verifier: no module of the service can be imported, and
@@ -75,8 +74,9 @@ def _offline(tmp_path: Path, document: bytes, keys: str, *, port: int = 0) -> tu
     shutil.copy(OFFLINE, script)
     (folder / "document.pdf").write_bytes(document)
     done = subprocess.run(
-        [sys.executable, "-I", "-c", GUARD, str(port), str(script), "document.pdf", "--keys",
-         keys], cwd=folder, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin"})
+        [sys.executable, "-I", "-c", GUARD, str(port), str(script), "document.pdf",
+         "--issuer", "http://127.0.0.1:8000", "--keys", keys], cwd=folder,
+        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin"})
     return done.returncode, done.stdout + done.stderr
 
 
@@ -97,10 +97,14 @@ def test_the_key_list_is_a_jwks_with_states_and_validity(app: Flask, client: Fla
     assert states[first]["status"] == "retired"
     assert states[first]["exp"] > states[first]["retired_at"] >= states[first]["nbf"]
 
-    app.extensions["seal_keys"].revoke(first)
-    states = {k["kid"]: k for k in _published(client)["keys"]}
-    assert states[first]["status"] == "revoked" and "revoked_at" in states[first]
-    assert states[second]["status"] == "active"
+    revoked = app.extensions["seal_keys"].revoke(first)
+    published = _published(client)
+    # A revoked key leaves `keys`: a generic JOSE consumer cannot find it to trust it.
+    assert [k["kid"] for k in published["keys"]] == [second]
+    assert published["revoked"] == [{"kid": first,
+                                     "revoked_at": int(revoked.revoked.timestamp())}]
+    with pytest.raises(InvalidKeyIdError):
+        KeySet.import_key_set(published).get_by_kid(first)
 
 
 def test_a_real_attestation_verifies_from_the_list_alone_in_another_process(
@@ -117,29 +121,6 @@ def test_a_real_attestation_verifies_from_the_list_alone_in_another_process(
     forged = printable_code(document.code).replace("MÜLLER", "MULLER").encode()
     status, output = _offline(tmp_path, forged, str(keys))
     assert status == 1 and "modifié" in output
-
-
-def test_the_key_list_can_be_fetched_from_an_address(
-        app: Flask, client: FlaskClient, tmp_path: Path) -> None:
-    """Served by a plain file server on loopback, not by the application."""
-    document = _attestation(app)
-    served = tmp_path / "site"
-    served.mkdir()
-    (served / "cles-cachet.json").write_text(json.dumps(_published(client)))
-    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,),
-                   {"log_message": lambda *args: None})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = server.server_address[1]
-        status, output = _offline(tmp_path, document.pdf,
-                                  f"http://127.0.0.1:{port}/cles-cachet.json", port=port)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert status == 0, output
 
 
 def _verdict(client: FlaskClient, code: str) -> offline_verifier.Verdict:
@@ -181,10 +162,7 @@ def test_an_expired_document_is_told_apart_offline(app: Flask, client: FlaskClie
     old = _attestation(app, today_in_paris() - dt.timedelta(days=200))
     # Signed before the key existed, as far as the header says: the key's start is checked.
     assert _verdict(client, old.code).status == "refusé"
-    ring: KeyRing = app.extensions["seal_keys"]
-    state = ring.state(ring.ensure_active())
-    ring._write_state(type(state)(state.key_id, state.created - dt.timedelta(days=300),
-                                  None, None))
+    seal_key_in_service_since(app, 300)
     assert _verdict(client, old.code).status == "expiré"
 
 
@@ -213,6 +191,7 @@ def test_the_flask_command_verifies_a_file(app: Flask, client: FlaskClient,
     result = runner.invoke(args=["documents", "verify", str(document), "--keys", str(keys)])
     assert result.exit_code == 0, result.output
     assert "Verdict : valide" in result.output
+    assert "émetteur http://127.0.0.1:8000" in result.output
     ring: KeyRing = app.extensions["seal_keys"]
     runner.invoke(args=["documents", "revoke-key", ring.ensure_active()])
     keys.write_text(json.dumps(_published(client)))

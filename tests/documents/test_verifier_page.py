@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from modern.documents.pdf import build, printable_code
 from modern.documents.seal import ATTESTATION
 from modern.licences.record import decode_record
-from tests.conftest import SAMPLES, contract_file
+from tests.conftest import SAMPLES, contract_file, seal_key_in_service_since
 
 
 def _document(app: Flask, day: dt.date):  # type: ignore[no-untyped-def]
@@ -42,6 +42,7 @@ def test_a_typed_code_with_one_letter_changed_is_refused(
 
 
 def test_an_expired_document_is_refused_with_its_reason(app: Flask, client: FlaskClient) -> None:
+    seal_key_in_service_since(app, 300)  # in service since before the document
     document = _document(app, dt.date.today() - dt.timedelta(days=200))
     response = client.post("/verifier", data={"code": printable_code(document.code)})
     assert response.status_code == 422

@@ -72,10 +72,10 @@ def test_every_event_matches_the_forecast(
         assert event.decoded("DTSTART") == forecast.date
         assert event.decoded("DTEND") == forecast.date + dt.timedelta(days=1)
         description = str(event["DESCRIPTION"])
-        assert f"Restitution de {points(forecast.points)} ({MOTIFS[forecast.motif]})" in (
-            description)
-        assert forecast.explication in description
-        assert f"Solde prévu ensuite : {points(forecast.solde)}" in description
+        # Without the holder's choice, neither the points nor the balance, anywhere.
+        assert f"Restitution de points prévue ({MOTIFS[forecast.motif]})" in description
+        assert "solde prévu" not in description.lower()
+        assert not re.search(r"\d+ points?\b", description), description
         assert not POINTS_IN_TITLE.search(str(event["SUMMARY"]))
         assert str(event["UID"]).endswith("@mes-points-permis")
         assert record["numeroDossier"] not in body.decode()
@@ -101,10 +101,16 @@ def test_points_in_titles_only_when_chosen(
     assert o.forecast
     chosen = events_icalendar(client.get("/tableau-de-bord/calendrier.ics?points=titres")
                               .get_data())
-    titles = sorted((e.decoded("DTSTART"), str(e["SUMMARY"])) for e in chosen)
-    for (day, title), forecast in zip(titles, o.forecast, strict=True):
+    events = sorted(((e.decoded("DTSTART"), str(e["SUMMARY"]), str(e["DESCRIPTION"]))
+                     for e in chosen), key=lambda e: e[0])
+    for (day, title, description), forecast in zip(events, o.forecast, strict=True):
         assert day == forecast.date
         assert f"+{points(forecast.points)} (solde {forecast.solde})" in title
+        # The description, too, gives the points, the reason and the balance.
+        assert f"Restitution de {points(forecast.points)} ({MOTIFS[forecast.motif]})" in (
+            description)
+        assert forecast.explication in description
+        assert f"Solde prévu ensuite : {points(forecast.solde)}" in description
 
 
 def _subscribe(client: FlaskClient, **data: str) -> tuple[str, Any]:

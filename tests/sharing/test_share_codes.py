@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from modern.db import db
 from modern.settings import Settings
@@ -75,6 +76,22 @@ def test_a_third_party_sees_rights_and_never_points(
     listing = client.get("/api/v1/partages").get_json()["partages"]
     assert [len(s["consultations"]) for s in listing] == [2]
     assert {look["reseau"] for look in listing[0]["consultations"]} == {"127.0.0.x"}
+
+
+def test_an_invalidated_licence_is_shown_invalid_without_its_balance(
+        app: Flask, client: FlaskClient, as_holder: Callable[..., dict[str, Any]]) -> None:
+    record = as_holder(client, "invalide")
+    code, _ = make_code(client)
+    nom = record["titulaire"]["nom"]
+    third = app.test_client()
+    body = third.post("/api/v1/partages/consultation", json={"code": code, "nom": nom}
+                      ).get_json()
+    assert body["etat"] == "INVALIDE" and body["etatLibelle"] == "Invalide"
+    page = check(third, code, nom).get_data(as_text=True)
+    shown = page[page.index('id="resultat"'):page.index("<form")]
+    assert "Invalide" in shown and "solde" not in shown.lower()
+    # The holder's own dashboard still says why.
+    assert "solde nul" in client.get("/tableau-de-bord").get_data(as_text=True)
 
 
 def _refusals(app: Flask, client: FlaskClient, record: dict[str, Any]) -> dict[str, Any]:
@@ -153,6 +170,41 @@ def test_guessing_locks_a_code_after_failures_and_the_rate_limit_holds(
         empty_database(app)
 
 
+def test_refused_guesses_leave_no_counter_per_guessed_code(
+        make_settings: Callable[..., Settings], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each guessed code used to leave its own failure counter, kept 90 days: a store filled
+    by guessing. Failures now count per share; unknown codes on one short-lived key."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_settings(rate_limit_per_minute=100_000))
+    app.config["TESTING"] = True
+    try:
+        record = demo_records()["sans_infraction"]
+        import_records(app, [record])
+        client = app.test_client()
+        sign_in(client, open_account(app, record["numeroDossier"], "a@exemple.fr"))
+        code, _ = make_code(client)
+        third = app.test_client()
+        answers = {third.post("/api/v1/partages/consultation",
+                              json={"code": f"GUES-S{n:03d}-ABCD", "nom": "X"}).status_code
+                   for n in range(120)}
+        answers |= {check(third, code, f"PERSONNE{n}").status_code for n in range(2)}
+        assert answers == {404}
+        with app.app_context():
+            rows = db.session.execute(text(
+                "SELECT key, expires_at FROM throttle_counter WHERE key LIKE 'lock:%'")).all()
+            [share_id] = db.session.scalars(select(ShareCode.id)).all()
+        kept = {key: expires - time.time() for key, expires in rows}
+        assert kept.pop(f"lock:fail:partage:{share_id}") > 60  # the real code's count
+        # The 120 unknown codes: counters gone within a minute.
+        assert kept and all(key.startswith("lock:fail:partage:inconnu:") and seconds <= 60
+                   for key, seconds in kept.items())
+        # The right name still opens the code (two failures are below the lock threshold).
+        assert check(third, code, record["titulaire"]["nom"]).status_code == 200
+    finally:
+        empty_database(app)
+
+
 def test_the_rate_limit_per_address_applies(
         make_settings: Callable[..., Settings], tmp_path: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,6 +217,33 @@ def test_the_rate_limit_per_address_applies(
         assert answers[:3] == [404] * 3 and answers[3:] == [429, 429]
         api = third.post("/api/v1/partages/consultation", json={"code": "A", "nom": "B"})
         assert api.status_code == 429 and "Retry-After" in api.headers
+    finally:
+        empty_database(app)
+
+
+def test_the_rate_limit_counts_an_ipv6_client_by_its_64(
+        make_settings: Callable[..., Settings], tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client holding a /64 used to get a fresh counter for each of its addresses."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_settings(rate_limit_per_minute=3))
+    app.config["TESTING"] = True
+    try:
+        third = app.test_client()
+
+        def guess(address: str) -> int:
+            return third.post("/api/v1/partages/consultation",
+                              json={"code": "ABCD-EFGH-JKLM", "nom": "X"},
+                              environ_base={"REMOTE_ADDR": address}).status_code
+
+        rotating = [guess(f"2001:db8:1:2::{n + 100:x}") for n in range(6)]
+        assert rotating[:3] == [404] * 3 and set(rotating[3:]) == {429}
+        assert guess("2001:db8:1:2:ffff:ffff:ffff:ffff") == 429  # the same /64
+        assert guess("2001:db8:1:3::1") == 404  # the next /64: another client
+        # IPv4, also when written IPv4-mapped, still counts per address.
+        assert [guess("192.0.2.7") for _ in range(3)] == [404] * 3
+        assert guess("::ffff:192.0.2.7") == 429
+        assert guess("192.0.2.8") == 404
     finally:
         empty_database(app)
 
@@ -225,6 +304,13 @@ def test_the_api_creates_lists_and_revokes(
                       json={"code": share["code"], "nom": nom}).status_code == 404
     # Nobody else's code can be revoked, and anonymous requests are refused.
     assert client.delete("/api/v1/partages/999999").status_code == 404
+    # A Unicode digit ("²", "٣") is no share number: the same 404, not a server error.
+    for odd in ("%C2%B2", "%D9%A3", "1%C2%B2"):
+        answer = client.delete(f"/api/v1/partages/{odd}")
+        assert answer.status_code == 404 and answer.is_json, odd
+        token = csrf_from(client.get(PAGE).get_data(as_text=True))
+        assert client.post(f"{PAGE}/{odd}/revocation", data={"csrf_token": token}
+                           ).status_code == 404
     assert third.post("/api/v1/partages", json={"motif": "autre", "dureeJours": 3}
                       ).status_code == 401
 
