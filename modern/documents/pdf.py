@@ -33,6 +33,10 @@ from modern.points.rules import add_months
 VALIDITY_MONTHS = 4
 ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalidé (solde nul)",
          "ANNULE": "Annulé"}
+# The state as a third party is told it (the attestation, share codes): the holder's label
+# for an invalidated licence says why, "solde nul", which is the balance, the holder's alone
+# to know (Code de la route L223-7).
+THIRD_PARTY_ETATS = {**ETATS, "INVALIDE": "Invalide"}
 MOUVEMENTS = {"RETRAIT": "Retrait", "STAGE": "Stage (crédit)", "RESTITUTION": "Restitution",
               "INVALIDATION": "Invalidation"}
 
@@ -125,7 +129,8 @@ def _render(title: str, record: LicenceRecord, code: str, today: dt.date,
     pdf.line_of("Numéro de dossier", record.numero_dossier)
     pdf.ln(2)
     pdf.heading("Droits à conduire")
-    pdf.line_of("État du permis", ETATS[record.etat_permis])
+    pdf.line_of("État du permis",
+                (ETATS if with_points else THIRD_PARTY_ETATS)[record.etat_permis])
     for suspension in record.suspensions:
         pdf.line_of("Suspension", f"du {_fr(suspension.date_debut)} au "
                                   f"{_fr(suspension.date_fin)}")

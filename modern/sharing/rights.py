@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from modern.consultation.overview import CATEGORIES, RESTRICTIONS
+from modern.documents.pdf import THIRD_PARTY_ETATS
 from modern.licences.record import LicenceRecord
 from modern.points.rules import PARIS
 from modern.sharing.codes import PURPOSES, Consulted
-
-# The licence's state as a third party is told it: the holder's own label for an invalidated
-# licence says why ("solde nul"), which is the balance, the holder's alone to know (L223-7).
-ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalide",
-         "ANNULE": "Annulé"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ def rights(consulted: Consulted, today: dt.date) -> Rights:
     return Rights(
         nom=record.titulaire.nom, prenoms=record.titulaire.prenoms,
         date_naissance=record.titulaire.date_naissance,
-        etat=record.etat_permis, etat_libelle=ETATS[record.etat_permis],
+        etat=record.etat_permis, etat_libelle=THIRD_PARTY_ETATS[record.etat_permis],
         suspensions=[{"date_debut": s.date_debut, "date_fin": s.date_fin,
                       "en_cours": s.date_debut <= today and (s.date_fin is None
                                                              or today <= s.date_fin)}
