@@ -180,11 +180,6 @@ def _authenticate() -> None:
 blueprint.before_request(json_api.refuse_unusable_input)
 
 
-@blueprint.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @blueprint.after_request
 def _audit_every_authenticated_request(response: Response) -> Response:

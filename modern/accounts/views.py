@@ -139,12 +139,6 @@ def _csrf() -> None:
         csrf.protect()
 
 
-@blueprint.after_request
-@home.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def store_down(error: Exception) -> tuple[str, int]:
     db.session.rollback()

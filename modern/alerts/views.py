@@ -75,11 +75,6 @@ def _csrf() -> None:
         csrf.protect()
 
 
-@blueprint.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @blueprint.errorhandler(CSRFError)
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:

@@ -141,11 +141,6 @@ def _rate_limit() -> None:
 blueprint.before_request(json_api.refuse_unusable_input)
 
 
-@blueprint.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @blueprint.errorhandler(SessionStoreUnavailable)
 def _sessions_down(error: SessionStoreUnavailable) -> Response:

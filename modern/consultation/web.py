@@ -55,11 +55,6 @@ def rate_limited(scope: str) -> BaseResponse | tuple[str, int] | None:
     return response
 
 
-@blueprint.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @blueprint.get("/documents/<slug>.pdf")
 @access.possession_required

@@ -177,11 +177,6 @@ def _message(title: str, text: str, status_code: int) -> tuple[str, int]:
                                      url_for("home.dashboard")),)), status_code
 
 
-@pages.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @pages.route("/portefeuille/ajouter", methods=["GET", "POST"])
 @access.login_required

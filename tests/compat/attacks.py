@@ -3,9 +3,12 @@ bench that times it. `{file}` and `{url}` are filled with a local file and a loo
 
 from __future__ import annotations
 
+import errno
 import functools
 import gzip
+import os
 import zlib
+from pathlib import Path
 from typing import Any, NamedTuple
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -57,6 +60,19 @@ class Attack(NamedTuple):
 def _entity(system: str) -> str:
     return (f'<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY x SYSTEM "{system}">]>'
             + _envelope("&x;"))
+
+
+def has_reader(fifo: Path) -> bool:
+    """Whether anybody has the named pipe open for reading (or is blocked opening it): a
+    non-blocking open for writing fails with ENXIO when nobody has. Opening it releases a
+    parser blocked on it, if any."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            return False
+        raise
+    return True
 
 
 def parameter_entity(system: str) -> str:

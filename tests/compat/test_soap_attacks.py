@@ -5,7 +5,6 @@ connection, grows no memory, and never reaches business code. (How fast: bench/s
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import resource
 import socket
@@ -20,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telepoints_compat.soap import operations
-from tests.compat.attacks import Attack, corpus
+from tests.compat.attacks import Attack, corpus, has_reader
 from tests.compat.conftest import Holder, envelope, fault_code, post, solde_request
 
 
@@ -55,17 +54,6 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return called
 
 
-def _has_reader(fifo: Path) -> bool:
-    """Whether anybody has the named pipe open for reading (or is blocked opening it): a
-    non-blocking open for writing fails with ENXIO when nobody has."""
-    try:
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-    except OSError as error:
-        if error.errno == errno.ENXIO:
-            return False
-        raise
-    return True
-
 
 def _answer(client: FlaskClient, attack: Attack) -> Any:
     result: dict[str, Any] = {}
@@ -96,7 +84,7 @@ def test_every_attack_gets_a_fault(client: FlaskClient, holder: Holder, fifo: Pa
         else:
             assert fault_code(response.data) == "REQUETE_INVALIDE", name
         assert b"lollol" not in response.data and b"xxxxxxxx" not in response.data, name
-        assert not _has_reader(fifo), f"{name}: the named pipe was opened"
+        assert not has_reader(fifo), f"{name}: the named pipe was opened"
     assert client.get("/healthz").status_code == 200
     with pytest.raises(TimeoutError):
         listener.accept()  # nobody ever connected
