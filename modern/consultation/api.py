@@ -265,7 +265,7 @@ def document_list(holder: Holder) -> dict[str, Any]:
                                         "enum": [o.slug for o in documents.OFFERS]}},))
 def document(holder: Holder, kind: str) -> Response:
     today = today_in_paris()
-    issued = documents.issue(holder, kind, _keys(), today)
+    issued = documents.issue(holder, kind, _keys(), today, documents.verification_address())
     response = Response(issued.pdf, mimetype=PDF)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{documents.filename(kind, today)}"')

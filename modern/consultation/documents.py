@@ -17,6 +17,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from flask import current_app, url_for
+
 from modern.consultation.holder import Holder
 from modern.documents.keys import KeyRing
 from modern.documents.pdf import VALIDITY_MONTHS, Document, build
@@ -57,7 +59,8 @@ def allowed(holder: Holder, offer: Offer) -> bool:
     return holder.franceconnect or not offer.franceconnect_only
 
 
-def issue(holder: Holder, slug: str, keys: KeyRing, today: dt.date) -> Document:
+def issue(holder: Holder, slug: str, keys: KeyRing, today: dt.date,
+          verify_at: str | None = None) -> Document:
     offer = BY_SLUG.get(slug)
     if offer is None:
         raise NotFound("Ce document n'existe pas.")
@@ -65,11 +68,17 @@ def issue(holder: Holder, slug: str, keys: KeyRing, today: dt.date) -> Document:
         raise FranceConnectRequired(
             "Le relevé d'information intégral n'est délivré qu'après une connexion avec "
             "FranceConnect. Déconnectez-vous puis reconnectez-vous avec FranceConnect.")
-    document = build(holder.record, offer.kind, keys, today)
+    document = build(holder.record, offer.kind, keys, today, verify_at)
     log.info("document issued", extra={
         "event": "document_issued", "kind": offer.kind, "document": document.identifier,
         "numero": mask_numero(holder.record.numero_dossier), "account_id": holder.account.id})
     return document
+
+
+def verification_address() -> str:
+    """Where a third party checks a document: the verification page at `PUBLIC_URL`."""
+    settings = current_app.config["SETTINGS"]
+    return f"{settings.public_url}{url_for('documents.verifier')}"
 
 
 def filename(slug: str, today: dt.date) -> str:

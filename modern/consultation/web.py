@@ -73,7 +73,7 @@ def download(slug: str) -> BaseResponse | tuple[str, int]:
             "L'attestation de droits à conduire reste disponible avec votre connexion actuelle.",
             403, actions=(("Retour au tableau de bord", url_for("home.dashboard")),))
     today = today_in_paris()
-    document = documents.issue(holder, slug, _keys(), today)
+    document = documents.issue(holder, slug, _keys(), today, documents.verification_address())
     response = Response(document.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{documents.filename(slug, today)}"')

@@ -102,7 +102,7 @@ class _Page(FPDF):
 
 
 def _render(title: str, record: LicenceRecord, code: str, today: dt.date,
-            expires_on: dt.date, with_points: bool) -> bytes:
+            expires_on: dt.date, with_points: bool, verify_at: str | None) -> bytes:
     pdf = _Page(format="A4")
     pdf.set_title(_latin1(title))
     pdf.set_author("Mes points permis")
@@ -166,11 +166,14 @@ def _render(title: str, record: LicenceRecord, code: str, today: dt.date,
     pdf.image(image, x=pdf.l_margin, y=top, w=45, h=45)
     pdf.set_xy(pdf.l_margin + 50, top)
     pdf.set_font("Helvetica", "", 9)
+    where = (f"à l'adresse {verify_at}" if verify_at
+             else "sur la page « Vérifier un document » du service Mes points permis")
     pdf.multi_cell(0, 4.5, _latin1(
-        "Vérifiez ce document sur la page « Vérifier un document » du service : "
-        "scannez le code ou saisissez le texte ci-dessous. Le cachet ne contient pas "
-        "le solde de points (article L223-7 du Code de la route)."), new_x="LMARGIN",
-        new_y="NEXT")
+        f"Pour vérifier ce document, rendez-vous {where} : déposez ce fichier PDF, ou "
+        "saisissez le texte ci-dessous (ou le contenu du code scanné). Le service dit si "
+        "le document est authentique et encore valable, et montre les informations "
+        "cachetées. Le cachet ne contient pas le solde de points (article L223-7 du Code "
+        "de la route)."), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(pdf.get_y(), top + 47))
     pdf.set_font("Courier", "", 7)
     printable = _latin1(printable_code(code))
@@ -242,8 +245,10 @@ def record_matches(verified: Verified, record: LicenceRecord, keys: KeyRing) -> 
         digest, record_digest(record, keys.digest_key(verified.key_id)))
 
 
-def build(record: LicenceRecord, kind: str, keys: KeyRing, today: dt.date) -> Document:
-    """The attestation (ATTESTATION) or the full record (RELEVE_INTEGRAL) of a licence."""
+def build(record: LicenceRecord, kind: str, keys: KeyRing, today: dt.date,
+          verify_at: str | None = None) -> Document:
+    """The attestation (ATTESTATION) or the full record (RELEVE_INTEGRAL) of a licence;
+    `verify_at`: the address of the service's verification page, printed on the document."""
     identifier = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
     expires_on = add_months(today, VALIDITY_MONTHS)
     fields = seal_fields(record, identifier, today, expires_on)
@@ -256,5 +261,6 @@ def build(record: LicenceRecord, kind: str, keys: KeyRing, today: dt.date) -> Do
     else:
         raise ValueError(f"unknown document kind {kind!r}")
     code = seal(kind, fields, key_id, keys.private_key(key_id), today)
-    pdf = _render(title, record, code, today, expires_on, with_points=kind == RELEVE_INTEGRAL)
+    pdf = _render(title, record, code, today, expires_on, with_points=kind == RELEVE_INTEGRAL,
+                  verify_at=verify_at)
     return Document(identifier, kind, pdf, code, expires_on)

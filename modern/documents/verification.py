@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from modern.documents.keys import REVOKED, KeyRing
-from modern.documents.pdf import VALIDITY_MONTHS
+from modern.documents.pdf import THIRD_PARTY_ETATS, VALIDITY_MONTHS
 from modern.documents.publication import verifies_until
 from modern.documents.seal import (
     DOCUMENT_TYPES,
@@ -40,11 +40,18 @@ class Outcome:
         return self.authentic and not self.expired
 
 
+# The seal's dates of issue (E8) and end of validity (E9), shown as "Émis le" and "Valable
+# jusqu'au" rather than twice.
+_SHOWN_APART = frozenset({"E8", "E9"})
+
+
 def _readable(identifier: str, value: str) -> str:
     if identifier in ("69", "E8", "E9") and len(value) == 8 and value.isdigit():
         return f"{value[:2]}/{value[2:4]}/{value[4:]}"
     if identifier == "60":
         return value.replace("/", " ")
+    if identifier == "E5":  # the state in words, as a third party is told it
+        return THIRD_PARTY_ETATS.get(value, value)
     if identifier == "E6":
         categories = []
         for part in value.split():
@@ -106,6 +113,7 @@ def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
         issued_on=verified.issued_on,
         expires_on=verified.expires_on,
         expired=expired,
+        # Each field once: the dates of issue and validity are the outcome's own rows.
         fields=[(FIELD_NAMES.get(k, k), _readable(k, v)) for k, v in verified.fields.items()
-                if k not in SERVICE_ONLY_FIELDS],
+                if k not in SERVICE_ONLY_FIELDS and k not in _SHOWN_APART],
     )

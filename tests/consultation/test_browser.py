@@ -7,6 +7,7 @@ the alerts page. axe finds no serious or critical violation on any page."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from adapters.franceconnect_provider import DemoIdentity, ProviderProcess
@@ -205,7 +207,14 @@ def test_a_downloaded_attestation_verifies_and_tampering_or_expiry_is_refused(
     assert "Document authentique" in result.inner_text()
     table = page.locator("table").inner_text()
     assert record["numeroDossier"] in table and record["titulaire"]["nom"] in table
-    assert "Clé de signature" in table
+    assert "Signé par" in table and "Valable jusqu'au" in table
+    # Each attested field once, in words.
+    rows = [line.split("\t")[0] for line in table.splitlines() if "\t" in line]
+    assert len(rows) == len(set(rows)), rows
+    assert "Fin de validité du document" not in table and "Date d'édition" not in table
+    assert "VALIDE" not in table  # the state in words
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert f"{live.url}/verifier" in " ".join(text.split())  # the document names its verifier
     assert "olde" not in page.locator("main table").inner_text()  # never the points
     assert_accessible(page)
 
