@@ -41,6 +41,12 @@ class LegacyTrafficWatch:
             log.exception("brownout windows not read")
             return False
 
+    def close(self) -> None:
+        self.brownouts.close()
+        if self.parallel_run is not None:
+            self.parallel_run.close()
+        self.census.close()
+
     def announcement(self, now: dt.datetime) -> str | None:
         try:
             return self.brownouts.announcement(now)

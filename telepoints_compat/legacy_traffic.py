@@ -46,6 +46,9 @@ class LegacyTraffic(Protocol):
 
     def announcement(self, now: dt.datetime) -> str | None: ...
 
+    def close(self) -> None:
+        """Background work finished and stopped (the process ends, or a test's application)."""
+
 
 def installed(app: Flask) -> LegacyTraffic | None:
     traffic: LegacyTraffic | None = app.extensions.get(EXTENSION)

@@ -18,6 +18,7 @@ from adapters.franceconnect_provider import ProviderConfig, ProviderProcess
 from modern.db import db
 from modern.schema import upgrade
 from modern.settings import Settings
+from telepoints_compat.legacy_traffic import installed
 from wsgi import create_app
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "contracts"
@@ -78,7 +79,12 @@ def app(make_settings: Callable[..., Settings], tmp_path: Path,
 
 
 def empty_database(app: Flask) -> None:
-    """Every table emptied (tests commit for real), and the pool's connections closed."""
+    """Every table emptied (tests commit for real), and the pool's connections closed, after
+    the application's background work (the legacy clients' census) has stopped: a write of
+    it after this would open a connection nobody closes."""
+    traffic = installed(app)
+    if traffic is not None:
+        traffic.close()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -114,13 +114,14 @@ class Brownouts:
         # window's first seconds through.
         self._read_at = time.monotonic()
         self._reading = False
+        self._closed = False
         self._sum = 0.0
 
     def _current(self) -> list[Window]:
         """The windows as last read; read again off the request path (a thread) when older
         than `refresh_seconds`, so that no request waits for the database on their account."""
         with self._lock:
-            stale = not self._reading and \
+            stale = not self._reading and not self._closed and \
                 time.monotonic() - self._read_at >= self.refresh_seconds
             self._reading = self._reading or stale
         if stale:
@@ -136,6 +137,11 @@ class Brownouts:
         finally:
             with self._lock:
                 self._read_at, self._reading = time.monotonic(), False
+
+    def close(self) -> None:
+        """No reading starts any more (the windows last read stay)."""
+        with self._lock:
+            self._closed = True
 
     def refresh(self) -> None:
         """Reads the windows now (after a change made in this process)."""

@@ -17,7 +17,6 @@ import hashlib
 import ipaddress
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -82,6 +81,7 @@ class Census:
         self._clients: dict[str, tuple[_Client, dt.datetime, dt.datetime]] = {}
         self._counts: dict[tuple[str, dt.date, str], list[int]] = {}
         self._timer: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def observe(self, request: LegacyRequest) -> None:
         client = client_of(request)
@@ -98,12 +98,17 @@ class Census:
                 self._timer.start()
 
     def _every(self) -> None:
-        while True:
-            time.sleep(self.flush_seconds)
+        while not self._stopped.wait(self.flush_seconds):
             try:
                 self.flush()
             except Exception:  # kept for the next try
                 log.exception("census not written")
+
+    def close(self) -> None:
+        """Stops the timer and writes what is left: a process that ends loses no count, and
+        no write comes after the application's database is let go."""
+        self._stopped.set()
+        self.flush()
 
     def flush(self) -> None:
         """Writes what was counted since the last flush; on failure it is kept."""

@@ -123,6 +123,7 @@ class ParallelRun:
         self.questions: queue.Queue[_Question] = queue.Queue(maxsize=queue_size)
         self.threads = threads
         self._started = False
+        self._closed = False
         self._lock = threading.Lock()
         self._dropped: Counter[tuple[dt.date, str]] = Counter()
 
@@ -154,9 +155,16 @@ class ParallelRun:
             threading.Thread(target=self._work, name=f"parallel-run-{index}",
                              daemon=True).start()
 
+    def close(self) -> None:
+        """Questions still queued are dropped, none is asked any more."""
+        self._closed = True
+
     def _work(self) -> None:
         while True:
             question = self.questions.get()
+            if self._closed:
+                self.questions.task_done()
+                continue
             try:
                 self._ask(question)
             except Exception:
