@@ -45,10 +45,9 @@ def worker_int(worker: object) -> None:
     """SIGINT (Ctrl-C) or SIGQUIT: gunicorn's quick shutdown. A threaded worker would otherwise
     wait for its request threads, one of them held by a browser's kept-alive connection, until
     `graceful_timeout`, and then be killed. A quick shutdown exits at once (SIGTERM, what
-    service managers send, still lets requests in progress finish)."""
-    import logging
-
-    logging.shutdown()
+    service managers send, still lets requests in progress finish). Nothing else is done
+    here: this runs in a signal handler, where taking any lock (logging's, for one) can wait
+    forever on the code it interrupted. The log handlers write each line as it comes."""
     os._exit(0)
 
 
