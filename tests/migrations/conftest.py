@@ -23,6 +23,7 @@ from migrations.legacy_backend.store import engine_for, load_export, load_regist
 from modern.db import db
 from modern.licences.importer import import_extract
 from modern.settings import Settings
+from tests.browser import french_page, serving
 from tests.compat.zeep_transport import FlaskClientTransport
 from tests.conftest import SAMPLES, contract_file, empty_database
 from wsgi import create_app
@@ -127,3 +128,16 @@ def legacy_backend(tmp_path: Path) -> Iterator[Server]:
     server.database = database  # type: ignore[attr-defined]
     yield server
     server.stop()
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    """The admin application on a loopback port, for the browser tests."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    with french_page() as opened:
+        yield opened

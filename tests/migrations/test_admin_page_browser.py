@@ -6,7 +6,7 @@ at any step. The page is in French and built with the DSFR."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,22 +15,10 @@ from sqlalchemy import func, select
 
 from migrations.accounts.models import MigratedAccount
 from modern.db import db
-from tests.browser import assert_accessible, french_page, serving
+from tests.browser import assert_accessible
 from tests.migrations.conftest import sample
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with french_page() as opened:
-        yield opened
 
 
 def test_a_dry_run_from_the_admin_page(app: Flask, base_url: str, page: Any,

@@ -6,7 +6,7 @@ no serious or critical violation at each step."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,22 +15,10 @@ from flask import Flask
 from migrations.parallel_run.models import ParallelRunDay, ParallelRunMismatch
 from modern.db import db
 from telepoints_compat.legacy_traffic import EXTENSION
-from tests.browser import assert_accessible, french_page, serving
+from tests.browser import assert_accessible
 from tests.compat.conftest import envelope, post, solde_request
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with french_page() as opened:
-        yield opened
 
 
 def test_the_cutover_evidence_on_the_admin_page(app: Flask, base_url: str, page: Any,
