@@ -4,8 +4,11 @@ revert, and the cutover panel and switch. And its page."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,8 @@ from migrations.accounts.models import MigratedAccount
 from migrations.admin import tokens
 from migrations.admin.models import AdminAudit, AdminToken
 from migrations.export import generator
+from migrations.jobs.models import OUTCOMES, REJETE, STATES
+from migrations.lazy.models import MODES
 from modern.db import db
 from modern.logs import mask_numero
 from tests.migrations.conftest import expected_outcomes, report_rows, sample
@@ -252,6 +257,29 @@ def test_the_admin_page_is_served(client: FlaskClient) -> None:
     text = page.get_data(as_text=True)
     assert "Migration des comptes Télépoints" in text and "admin.js" in text
     assert client.get("/admin/static/migrations/admin.js").status_code == 200
+
+
+_TEXT_CALL = re.compile(r'\btn?\(\s*(?:[\w.]+\s*\?\s*)?"(\w+)"(?:\s*:\s*"(\w+)")?')
+
+
+def test_the_page_gives_its_script_every_text_it_shows(client: FlaskClient) -> None:
+    """admin.js holds no text of its own: each it shows is in the page, translated, and
+    each code the API sends has its words (outcomes in the past and in the conditional)."""
+    script = (Path(__file__).parents[2] / "migrations" / "static" / "admin.js").read_text()
+    used = {key for pair in _TEXT_CALL.findall(script) for key in pair if key}
+    for language, outcome in (("fr-FR", "serait rejetée"), ("en-GB", "would be rejected")):
+        html = client.get("/admin/migrations",
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        found = re.search(r'<script type="application/json" id="textes-admin">(.*?)</script>',
+                          html, re.S)
+        assert found is not None
+        words = json.loads(found.group(1))
+        assert used == set(words["textes"])
+        assert set(words["resultats"]) == set(OUTCOMES)
+        assert words["resultats"][REJETE][1] == outcome
+        assert set(words["etats"]) == set(STATES) and set(words["modes"]) == set(MODES)
+    assert words["zero_singulier"] is False and words["textes"]["n_lignes"] == [
+        "%(n)s line", "%(n)s lines"]
 
 
 def test_every_authenticated_request_is_audited_refusals_included(
