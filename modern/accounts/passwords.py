@@ -66,14 +66,15 @@ def _plain(text: str) -> str:
 
 
 def problems(password: str, context: Iterable[str] = ()) -> list[str]:
-    """What is wrong with `password` as a new password, in the page's language; empty when it
-    is fine.
-    `context`: the holder's own words (names, e-mail address, file number)."""
+    """What is wrong with `password` as a new password, in the page's language; empty when
+    it is fine. `context`: the holder's own words (names, e-mail address, file number)."""
     password = normalise(password)
     if len(password) < MIN_LENGTH:
-        return [_("Le mot de passe doit compter au moins %(n)d caractères.", n=MIN_LENGTH)]
+        return [_("Le mot de passe doit compter au moins %(count)d caractères.",
+                  count=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [_("Le mot de passe doit compter au plus %(n)d caractères.", n=MAX_LENGTH)]
+        return [_("Le mot de passe doit compter au plus %(count)d caractères.",
+                  count=MAX_LENGTH)]
     folded = password.casefold()
     plain = _plain(password)
     variants = {folded, folded.strip(), plain, re.sub(r"\d+$", "", plain),
@@ -90,8 +91,8 @@ def problems(password: str, context: Iterable[str] = ()) -> list[str]:
                   "électronique, ni votre numéro de dossier, ni le nom du service.")]
     estimate = zxcvbn(password[:100], user_inputs=[*words, *context])
     if int(estimate["score"]) < MIN_ZXCVBN_SCORE:
-        return [_("Ce mot de passe est trop facile à deviner (répétitions, suites de touches, "
-                  "dates…) : allongez-le, par exemple avec plusieurs mots.")]
+        return [_("Ce mot de passe est trop facile à deviner (répétitions, suites de "
+                  "touches, dates…) : allongez-le, par exemple avec plusieurs mots.")]
     return []
 
 

@@ -10,9 +10,11 @@ import datetime as dt
 
 from flask import Flask
 
+from modern.accounts import account_data
 from modern.points.rules import PARIS
 from modern.sharing import api as api
 from modern.sharing import calendar_views, views
+from modern.sharing.personal_data import SharingData
 
 
 def _paris(moment: dt.datetime) -> dt.datetime:
@@ -22,5 +24,6 @@ def _paris(moment: dt.datetime) -> dt.datetime:
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(calendar_views.blueprint)
+    account_data.register(app, SharingData())
     app.jinja_env.filters["paris_jour"] = lambda m: _paris(m).strftime("%d/%m/%Y")
     app.jinja_env.filters["paris_moment"] = lambda m: _paris(m).strftime("%d/%m/%Y à %H h %M")
