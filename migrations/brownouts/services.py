@@ -116,6 +116,7 @@ class Brownouts:
         self._reading = False
         self._closed = False
         self._sum = 0.0
+        self._announced: tuple[list[Window] | None, int, str | None] = (None, 0, None)
 
     def _current(self) -> list[Window]:
         """The windows as last read; read again off the request path (a thread) when older
@@ -162,4 +163,11 @@ class Brownouts:
         return True
 
     def announcement(self, now: dt.datetime) -> str | None:
-        return announcement(self._current(), now)
+        """Written once a minute at most for the same windows (it is on every answer)."""
+        planned, minute = self._current(), int(now.timestamp() // 60)
+        cached = self._announced
+        if cached[0] is planned and cached[1] == minute:
+            return cached[2]
+        text = announcement(planned, now)
+        self._announced = (planned, minute, text)
+        return text
