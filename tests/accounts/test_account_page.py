@@ -415,6 +415,31 @@ def test_the_download_of_an_unproved_account_gives_nothing_of_the_file(
     assert data["reprise_telepoints"] == [] and data["preuve_de_detention"] is None
 
 
+def test_the_download_lists_no_message_to_an_address_the_holder_has_not_confirmed(
+        app: Flask, client: FlaskClient) -> None:
+    """An alert contact waiting for its confirmation is only what the holder typed: the
+    messages others were sent at that address are not theirs to read."""
+    account_id = holder(app, client)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        db.session.add_all([
+            AlertContact(account_id=account_id, numero=HELENE.numero, channel="sms",
+                         address="+33698765432", confirmed_at=None, created_at=now),
+            AlertContact(account_id=account_id, numero=HELENE.numero, channel="email",
+                         address="alertes@exemple.fr", confirmed_at=now, created_at=now)])
+        for recipient, purpose in (("+33698765432", "code_activation"),
+                                   ("alertes@exemple.fr", "alerte_solde")):
+            db.session.execute(outbox_table.insert().values(
+                channel="sms" if recipient.startswith("+") else "email", recipient=recipient,
+                subject="votre code d'activation", body="…", purpose=purpose,
+                created_at=now + dt.timedelta(seconds=1)))
+        db.session.commit()
+    data = json.loads(post(client, "/compte/mes-donnees").get_data(as_text=True))
+    recipients = {m["destinataire"] for m in data["messages_envoyes"]}
+    assert "+33698765432" not in recipients
+    assert {HELENE.email, "alertes@exemple.fr"} <= recipients
+
+
 # -- deletion ------------------------------------------------------------------------------------
 
 
