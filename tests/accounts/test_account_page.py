@@ -517,6 +517,31 @@ def test_deleting_an_account_without_password_asks_a_fresh_franceconnect_sign_in
     assert set(rows_of(app, account_id).values()) == {0}
 
 
+def test_a_link_of_a_deleted_account_gives_nothing_to_an_account_reusing_its_id(
+        app: Flask, client: FlaskClient) -> None:
+    """A FranceConnect account sets a password with an address, and is deleted before the
+    link to that address is opened. A later account given the same id (SQLite reuses ids)
+    must not get that address, nor through it a password reset."""
+    account_id = franceconnect_account(app, client)
+    assert post(client, "/compte/definir-un-mot-de-passe",
+                {"email": "intrus@exemple.fr", "password": NEW_PASSWORD}).status_code == 303
+    assert post(client, "/compte/supprimer", {"password": NEW_PASSWORD, "confirm": "y"},
+                page="/compte/supprimer").status_code == 303
+    with app.app_context():  # Hélène's account, opened with FranceConnect, gets the id
+        db.session.add(Account(id=account_id, numero=HELENE.numero, proof="franceconnect",
+                               fc_sub="sub-helene", fc_linked_at=dt.datetime.now(dt.UTC),
+                               created_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)))
+        db.session.commit()
+    path = link_in(app, "intrus@exemple.fr", "/compte/adresse/confirmation/")
+    opener = app.test_client()
+    answer = opener.post(path, data={"csrf_token": form_token(opener, path)})
+    assert answer.status_code == 400
+    with app.app_context():
+        account = db.session.get(Account, account_id)
+        assert account is not None and account.numero == HELENE.numero
+        assert account.email is None
+
+
 @pytest.mark.parametrize("path", ["/compte/changer-de-mot-de-passe", "/compte/supprimer",
                                   "/compte/definir-un-mot-de-passe",
                                   "/compte/franceconnect/dissocier"])
