@@ -37,7 +37,8 @@ READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "aria-descriptio
 _DATA = re.compile(r"^[\d\s.,:;/+\-–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _URL = re.compile(r"^(https?://|/)\S*$")
-_MARKED = re.compile(re.escape(OPEN) + r".*?" + re.escape(CLOSE), re.S)
+# A marked text may hold another one (a date in words inside a sentence): one level deep.
+_MARKED = re.compile(f"{OPEN}(?:[^{OPEN}{CLOSE}]|{OPEN}[^{OPEN}{CLOSE}]*{CLOSE})*{CLOSE}")
 _HEX = re.compile(r"^[0-9a-f]{8,}$")  # request references
 _SEPARATOR = "\x00"
 
