@@ -76,7 +76,14 @@ def reply_email(email: str, subject: str, body: str, purpose: str,
 
 def not_me_token(account: Account) -> str:
     """Bound to this account (its id and creation time): a reused id gives it nothing."""
-    return tokens.issue(NOT_ME, str(account.id), c=_stamp(account.created_at))
+    return tokens.issue(NOT_ME, str(account.id), c=created_stamp(account))
+
+
+def created_stamp(account: Account) -> int:
+    """When the account was created, in whole seconds: a link carries it beside the
+    account's id, which may be reused after a deletion (SQLite), so that a link made for a
+    deleted account names no other."""
+    return _stamp(account.created_at)
 
 
 def _stamp(value: dt.datetime) -> int:
@@ -166,7 +173,7 @@ def close(session: Session, account: Account, *, reason: str, told: str) -> None
     agents' audit log written. `reason`: the audit action; `told`: the e-mail's text."""
     agent_audit.record(session, action=reason, target=mask_numero(account.numero), details={
         "account_id": account.id, "proof": possession.proof_of(session, account),
-        "created_at": _stamp(account.created_at),
+        "created_at": created_stamp(account),
         "email_domain": account.email.rsplit("@", 1)[-1] if account.email else None})
     if account.email and account.active:
         send_email(account.email, "votre compte a été fermé", told.format(
@@ -196,7 +203,7 @@ def _not_me_account(session: Session, claims: tokens.TokenClaims) -> Account:
         account = session.get(Account, int(claims.subject))
     except ValueError:
         account = None
-    if account is None or claims.data.get("c") != _stamp(account.created_at):
+    if account is None or claims.data.get("c") != created_stamp(account):
         raise tokens.TokenInvalid(N_("Ce lien n'est plus valable : le compte qu'il désigne "
                                      "n'existe plus."))
     return account

@@ -33,7 +33,8 @@ from modern.messaging import outbox_table
 log = logging.getLogger("modern.accounts")
 REAUTH_MINUTES = 5
 # The alerts package's table, named here rather than imported (alerts imports accounts).
-_ALERT_CONTACTS = table("alert_contact", column("account_id"), column("address"))
+_ALERT_CONTACTS = table("alert_contact", column("account_id"), column("address"),
+                       column("confirmed_at"))
 
 
 def _now() -> dt.datetime:
@@ -166,8 +167,11 @@ def export(session: Session, account: Account, sessions: list[dict[str, Any]]) -
     never a secret (password hash, token, code or its hash), and of the national file only
     the file number, which the account already shows. `sessions`: the account's open
     sessions as the page lists them."""
+    # Only the contacts the holder confirmed: one still waiting is just what was typed, and
+    # the messages others were sent there are not the holder's.
     contacts = list(session.scalars(select(_ALERT_CONTACTS.c.address).where(
-        _ALERT_CONTACTS.c.account_id == account.id)))
+        _ALERT_CONTACTS.c.account_id == account.id,
+        _ALERT_CONTACTS.c.confirmed_at.is_not(None))))
     data: dict[str, Any] = {
         "description": _("Données que le service Mes points permis détient sur votre "
                          "compte (RGPD, articles 15 et 20)."),
@@ -195,9 +199,9 @@ def export(session: Session, account: Account, sessions: list[dict[str, Any]]) -
 
 
 def _messages(session: Session, account: Account, contacts: list[str]) -> list[dict[str, Any]]:
-    """What was sent to the account's address and alert contacts since it was opened, as
-    long as the outbox keeps it: when, how, to whom, about what (the text itself may hold a
-    one-time link or code and is left out)."""
+    """What was sent to the account's address and confirmed alert contacts since it was
+    opened, as long as the outbox keeps it: when, how, to whom, about what (the text itself
+    may hold a one-time link or code and is left out)."""
     recipients = [address for address in (account.email, *contacts) if address]
     if not recipients:
         return []

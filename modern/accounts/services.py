@@ -422,7 +422,7 @@ def send_email_change_link(session: Session, account: Account, new_email: str,
                reset=links.reset_request())
         return
     token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
-                                  o=account.email or "")
+                                  o=account.email or "", c=notices.created_stamp(account))
     link = links.email_change(token)
     _reply(email, N_("confirmez votre nouvelle adresse électronique"), _CONFIRM_CHANGE,
            "confirmation_courriel", secrets=(link,), ending=_ending(account.numero), link=link,
@@ -435,7 +435,10 @@ def confirm_email_change(session: Session, token: str, links: Links) -> Account:
     claims = token_service().consume(session, EMAIL_CHANGE, token)
     account = _account_for(session, claims)
     new, old = str(claims.data.get("e", "")), str(claims.data.get("o", ""))
-    if account is None or (account.email or "") != old or not new:
+    # The account the link was made for, not a later one given its id: an account without
+    # an address (FranceConnect) would otherwise take the address, and a reset through it.
+    if account is None or claims.data.get("c") != notices.created_stamp(account) \
+            or (account.email or "") != old or not new:
         raise tokens.TokenInvalid(N_("Ce lien n'est pas valide."))
     if session.scalar(select(Account.id).where(Account.email == new)) is not None:
         raise tokens.TokenInvalid(N_("Cette adresse est déjà celle d'un autre compte."))

@@ -14,7 +14,10 @@ would not end the session (ASVS 5, 7.4.1) and a password reset could not end the
   `__Host-` prefix (host-only, path /); it has no expiry date: the browser forgets it when
   it closes, the server forgets the session when it expires (3.3.1–3.3.4);
 - the session is loaded on first access only, so static files and health checks cost no
-  lookup, and the last-seen time is written at most once a minute.
+  lookup, and the last-seen time is written at most once a minute;
+- a session ended while one of its requests runs (by its holder, a password change, the
+  account's deletion) is not written back by the end of that request: only a new session
+  is ever created, an existing one only updated if it is still there.
 
 Two stores behind one interface: the database (`web_session` table, on its own short
 transactions, like the throttling counters) or Redis when `REDIS_URL` is set.
@@ -68,8 +71,10 @@ class SessionStore(Protocol):
     def load(self, key: str, now: float) -> SessionRecord | None:
         """The live record under `key`, None when absent or expired."""
 
-    def save(self, key: str, record: SessionRecord) -> None:
-        """Writes the whole record, live until `record.expires_at`."""
+    def save(self, key: str, record: SessionRecord, *, existing: bool = False) -> None:
+        """Writes the whole record, live until `record.expires_at`. `existing`: the session
+        was loaded at the start of this request; it is written only if it is still there
+        (ended meanwhile, by its holder or a password change, it stays ended)."""
 
     def delete(self, key: str) -> None: ...
 
@@ -111,7 +116,7 @@ class DatabaseSessionStore:
                              last_seen_at=_timestamp(row.last_seen_at),
                              expires_at=_timestamp(row.expires_at))
 
-    def save(self, key: str, record: SessionRecord) -> None:
+    def save(self, key: str, record: SessionRecord, *, existing: bool = False) -> None:
         table = WebSession.__table__
         engine = self._engine()
         values = {"account_id": record.account_id,
@@ -119,10 +124,14 @@ class DatabaseSessionStore:
                   "created_at": _datetime(record.created_at),
                   "last_seen_at": _datetime(record.last_seen_at),
                   "expires_at": _datetime(record.expires_at)}
-        insert = (postgresql.insert(table) if engine.dialect.name == "postgresql"
-                  else sqlite.insert(table))
-        statement = insert.values(key=key, **values).on_conflict_do_update(
-            index_elements=[table.c.key], set_=values)
+        statement: Any
+        if existing:
+            statement = update(table).where(table.c.key == key).values(**values)
+        else:
+            insert = (postgresql.insert(table) if engine.dialect.name == "postgresql"
+                      else sqlite.insert(table))
+            statement = insert.values(key=key, **values).on_conflict_do_update(
+                index_elements=[table.c.key], set_=values)
         try:
             with engine.begin() as connection:
                 connection.execute(statement)
@@ -209,7 +218,7 @@ class RedisSessionStore:
                              last_seen_at=stored["last_seen_at"],
                              expires_at=stored["expires_at"])
 
-    def save(self, key: str, record: SessionRecord) -> None:
+    def save(self, key: str, record: SessionRecord, *, existing: bool = False) -> None:
         blob = json.dumps({"data": session_json_serializer.dumps(record.data),
                            "account_id": record.account_id, "created_at": record.created_at,
                            "last_seen_at": record.last_seen_at,
@@ -217,7 +226,8 @@ class RedisSessionStore:
         ttl = max(int((record.expires_at - record.last_seen_at) * 1000), 1)
         try:
             pipe = self.client.pipeline()
-            pipe.set(self.prefix + key, blob, px=ttl)
+            pipe.set(self.prefix + key, blob, px=ttl, xx=existing)
+            # Listed even when `xx` wrote nothing: the index forgets what it cannot load.
             if record.account_id is not None:
                 index = self._account_key(record.account_id)
                 pipe.sadd(index, key)
@@ -421,7 +431,8 @@ class ServerSessionInterface(SessionInterface):
         self.store.save(session_key(session_id), SessionRecord(
             data=session._data, account_id=account_id if isinstance(account_id, int) else None,
             created_at=session.created_at, last_seen_at=now,
-            expires_at=min(now + self.idle, session.created_at + self.absolute)))
+            expires_at=min(now + self.idle, session.created_at + self.absolute)),
+            existing=not fresh)
         if fresh:
             response.set_cookie(self.cookie_name, session_id, path="/",
                                 secure=self.secure, httponly=True, samesite="Lax")

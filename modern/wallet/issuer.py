@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from adapters.messaging import Message
 from modern.accounts.models import Account
+from modern.accounts.notices import created_stamp
 from modern.alerts.services import contacts
 from modern.documents.pdf import VALIDITY_MONTHS
 from modern.licences.models import Licence
@@ -42,7 +43,7 @@ from modern.licences.record import LicenceRecord
 from modern.logs import mask_numero
 from modern.messaging import messenger
 from modern.points.rules import add_months
-from modern.tokens import Purpose, TokenError, TokenService, TokenUsed
+from modern.tokens import Purpose, TokenClaims, TokenError, TokenService, TokenUsed
 from modern.wallet import status
 from modern.wallet.keys import WalletKeys
 from modern.wallet.models import WalletCredential
@@ -177,7 +178,7 @@ def make_offer(session: Session, account: Account, issuer: str) -> Offer:
     channel, address, masked = _recipient(session, account)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
     code = token_service().issue("wallet_pre_auth", str(account.id), n=account.numero,
-                                 tx=_tx_digest(tx_code))
+                                 c=created_stamp(account), tx=_tx_digest(tx_code))
     body = (f"Votre code pour ajouter votre attestation de droits à conduire à votre "
             f"portefeuille numérique : {tx_code}\nIl est valable 10 minutes. Si vous n'êtes "
             f"pas à l'origine de cette demande, ignorez ce message.")
@@ -220,9 +221,25 @@ def exchange(session: Session, form: dict[str, str]) -> dict[str, Any]:
     if not hmac.compare_digest(str(claims.data.get("tx", "")), _tx_digest(tx_code)):
         raise IssuanceError("invalid_grant", "Le code de transaction est faux ; l'offre ne "
                                              "peut plus servir : demandez-en une nouvelle.")
+    if not _account_lives(session, claims):
+        raise IssuanceError("invalid_grant", "Cette offre n'est plus valable : le compte qui "
+                                             "l'a demandée a été supprimé.")
     purpose = PURPOSES["wallet_access"]
-    access = token_service().issue("wallet_access", claims.subject, n=claims.data.get("n"))
+    access = token_service().issue("wallet_access", claims.subject, n=claims.data.get("n"),
+                                   c=claims.data.get("c"))
     return {"access_token": access, "token_type": "Bearer", "expires_in": purpose.max_age}
+
+
+def _account_lives(session: Session, claims: TokenClaims) -> bool:
+    """The account an offer or access token was made for still exists (not deleted since,
+    nor replaced by a later account given its id): a deleted account's credentials are
+    withdrawn, and none is issued for it afterwards."""
+    try:
+        account = session.get(Account, int(claims.subject))
+    except ValueError:
+        return False
+    return account is not None and account.numero == claims.data.get("n") \
+        and created_stamp(account) == claims.data.get("c")
 
 
 def new_nonce() -> str:
@@ -283,6 +300,9 @@ def credential(session: Session, authorization: str, body: object, issuer: str,
     except TokenError:
         raise IssuanceError("invalid_token", "Le jeton d'accès est invalide ou expiré.", 401) \
             from None
+    if not _account_lives(session, grant):
+        raise IssuanceError("invalid_token", "Ce jeton d'accès n'est plus valable : le compte "
+                                             "qui l'a obtenu a été supprimé.", 401)
     if not isinstance(body, dict):
         raise IssuanceError("invalid_credential_request", "La demande doit être un objet JSON.")
     if body.get("credential_configuration_id") != CONFIGURATION_ID:

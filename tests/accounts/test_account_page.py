@@ -415,6 +415,31 @@ def test_the_download_of_an_unproved_account_gives_nothing_of_the_file(
     assert data["reprise_telepoints"] == [] and data["preuve_de_detention"] is None
 
 
+def test_the_download_lists_no_message_to_an_address_the_holder_has_not_confirmed(
+        app: Flask, client: FlaskClient) -> None:
+    """An alert contact waiting for its confirmation is only what the holder typed: the
+    messages others were sent at that address are not theirs to read."""
+    account_id = holder(app, client)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        db.session.add_all([
+            AlertContact(account_id=account_id, numero=HELENE.numero, channel="sms",
+                         address="+33698765432", confirmed_at=None, created_at=now),
+            AlertContact(account_id=account_id, numero=HELENE.numero, channel="email",
+                         address="alertes@exemple.fr", confirmed_at=now, created_at=now)])
+        for recipient, purpose in (("+33698765432", "code_activation"),
+                                   ("alertes@exemple.fr", "alerte_solde")):
+            db.session.execute(outbox_table.insert().values(
+                channel="sms" if recipient.startswith("+") else "email", recipient=recipient,
+                subject="votre code d'activation", body="…", purpose=purpose,
+                created_at=now + dt.timedelta(seconds=1)))
+        db.session.commit()
+    data = json.loads(post(client, "/compte/mes-donnees").get_data(as_text=True))
+    recipients = {m["destinataire"] for m in data["messages_envoyes"]}
+    assert "+33698765432" not in recipients
+    assert {HELENE.email, "alertes@exemple.fr"} <= recipients
+
+
 # -- deletion ------------------------------------------------------------------------------------
 
 
@@ -490,6 +515,31 @@ def test_deleting_an_account_without_password_asks_a_fresh_franceconnect_sign_in
     assert answer.headers["Location"].startswith(app.config["SETTINGS"].franceconnect_discovery_url
                                                  .rsplit("/.well-known", 1)[0])
     assert set(rows_of(app, account_id).values()) == {0}
+
+
+def test_a_link_of_a_deleted_account_gives_nothing_to_an_account_reusing_its_id(
+        app: Flask, client: FlaskClient) -> None:
+    """A FranceConnect account sets a password with an address, and is deleted before the
+    link to that address is opened. A later account given the same id (SQLite reuses ids)
+    must not get that address, nor through it a password reset."""
+    account_id = franceconnect_account(app, client)
+    assert post(client, "/compte/definir-un-mot-de-passe",
+                {"email": "intrus@exemple.fr", "password": NEW_PASSWORD}).status_code == 303
+    assert post(client, "/compte/supprimer", {"password": NEW_PASSWORD, "confirm": "y"},
+                page="/compte/supprimer").status_code == 303
+    with app.app_context():  # Hélène's account, opened with FranceConnect, gets the id
+        db.session.add(Account(id=account_id, numero=HELENE.numero, proof="franceconnect",
+                               fc_sub="sub-helene", fc_linked_at=dt.datetime.now(dt.UTC),
+                               created_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)))
+        db.session.commit()
+    path = link_in(app, "intrus@exemple.fr", "/compte/adresse/confirmation/")
+    opener = app.test_client()
+    answer = opener.post(path, data={"csrf_token": form_token(opener, path)})
+    assert answer.status_code == 400
+    with app.app_context():
+        account = db.session.get(Account, account_id)
+        assert account is not None and account.numero == HELENE.numero
+        assert account.email is None
 
 
 @pytest.mark.parametrize("path", ["/compte/changer-de-mot-de-passe", "/compte/supprimer",

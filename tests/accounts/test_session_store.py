@@ -19,13 +19,14 @@ from modern.accounts.models import Account
 from modern.accounts.sessions import (
     DatabaseSessionStore,
     RedisSessionStore,
+    ServerSessionInterface,
     SessionRecord,
     SessionStore,
     SessionStoreUnavailable,
     session_key,
 )
 from modern.db import db
-from tests.accounts.support import HELENE, form_token, open_account, sign_in
+from tests.accounts.support import HELENE, form_token, open_account, session_cookie, sign_in
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
@@ -116,7 +117,7 @@ def test_a_store_that_does_not_answer_refuses_the_request(app: Flask,
         def load(self, key: str, now: float) -> None:
             raise SessionStoreUnavailable("down")
 
-        def save(self, key: str, record: SessionRecord) -> None:
+        def save(self, key: str, record: SessionRecord, *, existing: bool = False) -> None:
             raise SessionStoreUnavailable("down")
 
         def delete(self, key: str) -> None:
@@ -186,3 +187,44 @@ def test_the_sessions_of_an_account_are_listed_live_ones_only(store: SessionStor
     assert listed[keys[0]].data["device"] == {"browser": "Firefox"}
     assert listed[keys[0]].account_id == first
     assert list(store.of_account(second, time.time())) == [keys[2]]
+
+
+@pytest.fixture(params=["database", "redis"])
+def either_app(request: pytest.FixtureRequest, app: Flask) -> Flask:
+    """The application with its sessions in the database, then in Redis."""
+    if request.param == "redis":
+        found: Flask = request.getfixturevalue("redis_app")
+        return found
+    return app
+
+
+def test_a_session_ended_while_one_of_its_requests_runs_stays_ended(
+        either_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The holder ends a session ("Fermer la session", a password change) while a request of
+    that session is under way: the end of that request must not write the session back."""
+    app = either_app
+    holder = app.test_client()
+    open_account(app, holder, HELENE)
+    sign_in(holder, HELENE.email)
+    thief = app.test_client()
+    sign_in(thief, HELENE.email)
+    cookie = session_cookie(app, thief)
+    assert cookie is not None
+    interface = app.session_interface
+    assert isinstance(interface, ServerSessionInterface)
+    store, load = interface.store, interface.store.load
+
+    def load_then_end(key: str, now: float) -> SessionRecord | None:
+        found = load(key, now)
+        if key == session_key(cookie):
+            store.delete(key)  # the holder's "Fermer la session", committed meanwhile
+        return found
+
+    monkeypatch.setattr(store, "load", load_then_end)
+    # The thief's request comes more than a minute after its previous one: it would write
+    # the session's last-seen time at its end.
+    monkeypatch.setattr(interface, "clock", lambda: time.time() + 120)
+    assert thief.get("/tableau-de-bord").status_code == 200  # already under way
+    monkeypatch.setattr(store, "load", load)
+    assert thief.get("/tableau-de-bord").status_code == 303  # and ended for good
+    assert holder.get("/tableau-de-bord").status_code == 200

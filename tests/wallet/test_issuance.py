@@ -13,8 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey
+from sqlalchemy import func, select
 
+from modern.db import db
 from modern.wallet.issuer import PRE_AUTH_GRANT
+from modern.wallet.models import WalletCredential
 from modern.wallet.sdjwt import sign_jwt
 from tests.conftest import empty_database
 from tests.consultation.support import demo_records, import_records
@@ -199,3 +202,23 @@ def test_offers_are_rate_limited(make_settings: Any, tmp_path: Path,
             assert len(limited.extensions["outbox"].entries(recipient=EMAIL)) == 2
     finally:
         empty_database(limited)
+
+
+def test_an_offer_made_before_the_account_is_deleted_gives_nothing_after(
+        app: Flask, holder: FlaskClient) -> None:
+    """The deletion page says the holder's credentials are withdrawn: an offer still in the
+    wallet, or an access token already traded for it, issues none once the account is gone."""
+    offer, code = _offer(app, holder)
+    access = _token(holder, offer, code).json["access_token"]
+    offer, code = _offer(app, holder)
+    page = holder.get("/compte/supprimer").text
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    deleted = holder.post("/compte/supprimer", data={"csrf_token": token, "confirm": "y"})
+    assert deleted.status_code == 303
+    refused = _token(holder, offer, code)
+    assert refused.status_code == 400 and refused.json["error"] == "invalid_grant"
+    nonce = holder.post("/portefeuille/oid4vci/nonce").json["c_nonce"]
+    refused = _credential(holder, access, _proof(ECKey.generate_key("P-256"), nonce))
+    assert refused.status_code == 401 and refused.json["error"] == "invalid_token"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WalletCredential)) == 0
