@@ -3,7 +3,6 @@ calls, with a progress bar on long work. Every state-changing command is audit-l
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import getpass
@@ -21,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
+from migrations import spreadsheet
 from migrations.accounts import services as accounts
 from migrations.admin import audit, tokens
 from migrations.export.reader import LINES_PER_CHUNK, ExportFormatError
@@ -120,7 +120,7 @@ def _run(job_id: int, workers: int, threads: int | None) -> JobStatus:
 
 
 def _write_report(job_id: int, target: IO[str]) -> int:
-    writer = csv.writer(target, delimiter=";", lineterminator="\n")
+    writer = spreadsheet.Writer(target)
     writer.writerow(REPORT_HEADER)
     count = 0
     for line in services.report_lines(db.session(), job_id):
@@ -277,7 +277,7 @@ def errors_command(job_id: int, limit: int) -> None:
         lines = list(services.report_lines(db.session(), job_id, only_issues=True, limit=limit))
     except DomainError as exc:
         raise _fail(exc) from exc
-    writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
+    writer = spreadsheet.Writer(sys.stdout)
     writer.writerow(REPORT_HEADER)
     for line in lines:
         writer.writerow((line.ligne, line.numero, line.resultat, line.motif))

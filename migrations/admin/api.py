@@ -19,7 +19,6 @@ the answer and the OpenAPI document alike. Errors are problem details (ProblemOu
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -32,6 +31,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from marshmallow import Schema
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from migrations import spreadsheet
 from migrations.accounts import services as accounts
 from migrations.admin import audit, openapi, tokens
 from migrations.admin.models import AdminToken
@@ -376,7 +376,7 @@ def job_report(job_id: int) -> Response:
     def rows() -> Iterator[str]:
         yield "ligne;numero;resultat;motif\n"
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+        writer = spreadsheet.Writer(buffer)
         for line in services.report_lines(db.session(), job_id):
             writer.writerow((line.ligne, line.numero, line.resultat, line.motif))
             if buffer.tell() > 65536:

@@ -10,7 +10,6 @@ the request path never waits for the database on its account.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import hashlib
@@ -26,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from migrations import spreadsheet
 from migrations.census.models import LegacyClient, LegacyClientDay
 from telepoints_compat.legacy_traffic import LegacyRequest
 
@@ -184,7 +184,7 @@ def clients(session: Session, *, days: int = 14, now: dt.datetime | None = None
 
 
 def write_csv(rows: list[dict[str, Any]], out: IO[str]) -> None:
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = spreadsheet.Writer(out, lineterminator="\r\n")
     writer.writerow(["client", "canal", "user_agent", "reseau", "version_soap", "vu_la_premiere",
                      "vu_la_derniere", "requetes", "echecs", "arrete"])
     for row in rows:
