@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, redirect, request, session
+from flask import Blueprint, Flask, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -34,6 +34,8 @@ def N_(text: str) -> str:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command or a job: the service's own language
+        return DEFAULT
     chosen = session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return str(chosen)

@@ -37,7 +37,8 @@ READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "aria-descriptio
 _DATA = re.compile(r"^[\d\s.,:;/+\-–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _URL = re.compile(r"^(https?://|/)\S*$")
-_MARKED = re.compile(re.escape(OPEN) + r".*?" + re.escape(CLOSE), re.S)
+# The innermost marked text: a marked text may hold others (a label inside a sentence).
+_MARKED = re.compile(re.escape(OPEN) + f"[^{OPEN}{CLOSE}]*" + re.escape(CLOSE))
 _HEX = re.compile(r"^[0-9a-f]{8,}$")  # request references
 _SEPARATOR = "\x00"
 
@@ -104,6 +105,15 @@ def _is_data(text: str, data: Iterable[str]) -> bool:
     return bool(_DATA.match(rest))
 
 
+def _unmark(text: str, by: str) -> str:
+    """`text` with each marked text, nested ones included, replaced `by`."""
+    while True:
+        unmarked = _MARKED.sub(by, text)
+        if unmarked == text:
+            return text
+        text = unmarked
+
+
 def _pieces(element: Any) -> Iterator[str]:
     """The element's texts in reading order, script and style left out."""
     if element.tag in ("script", "style", "template"):
@@ -126,12 +136,12 @@ def unmarked_texts(page: str, data: Iterable[str] = ()) -> list[str]:
     if body is None:
         return []
     flow = _SEPARATOR.join(_pieces(body))
-    texts = _MARKED.sub(_SEPARATOR, flow).split(_SEPARATOR)
+    texts = _unmark(flow, _SEPARATOR).split(_SEPARATOR)
     for element in body.iter():
         if isinstance(element.tag, str):
-            texts += [_MARKED.sub(" ", element.get(name) or "") for name in READ_ATTRIBUTES]
+            texts += [_unmark(element.get(name) or "", " ") for name in READ_ATTRIBUTES]
             if element.tag == "input" and element.get("type") in ("submit", "button"):
-                texts.append(_MARKED.sub(" ", element.get("value") or ""))
+                texts.append(_unmark(element.get("value") or "", " "))
     texts = [" ".join(text.split()) for text in texts]
     return [text for text in texts if text and not _is_data(text, data)]
 
@@ -151,7 +161,7 @@ def unmarked_messages(payload: Any, keys: Iterable[str] = ("title", "detail", "m
             for item in value:
                 walk(item, readable)
         elif (isinstance(value, str) and readable and not re.fullmatch(r"[A-Z0-9_]+", value)
-              and not _is_data(_MARKED.sub(" ", value).strip(), ())):
+              and not _is_data(_unmark(value, " ").strip(), ())):
             found.append(value)
 
     walk(json.loads(payload) if isinstance(payload, str | bytes) else payload, False)
