@@ -67,7 +67,9 @@ Level = Literal["info", "avertissement", "alerte"]
 
 
 def _lower(label: str) -> str:
-    return label[:1].lower() + label[1:]
+    """A label inside a sentence: "Voitures…" reads "voitures…"; a leading code ("C goods
+    vehicles") keeps its capital."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, IntegerField, RadioField
@@ -49,13 +49,16 @@ REFUSED = N_("Ce code ne permet pas de consulter un permis : il est inconnu, exp
 
 
 class ShareForm(Form):
-    motif = RadioField(_l("Pour qui est ce code ?"), choices=[
-        SelectChoice(key, _l(label)) for key, label in codes.PURPOSES.items()],
+    # Translated when shown (lazy); `N_` marks them for the catalogue, as the extraction's
+    # keywords do not include `lazy_gettext`.
+    motif = RadioField(lazy_gettext(N_("Pour qui est ce code ?")), choices=[
+        SelectChoice(key, lazy_gettext(label)) for key, label in codes.PURPOSES.items()],
         validators=[InputRequired(REQUIRED)])
-    duree = IntegerField(_l("Durée de validité, en jours"), default=21, validators=[
-        InputRequired(REQUIRED), NumberRange(codes.MIN_DAYS, codes.MAX_DAYS,
-                                             _l("Choisissez une durée de 1 à 30 jours."))])
-    alerte = BooleanField(_l("Me prévenir par courriel à chaque consultation"))
+    duree = IntegerField(lazy_gettext(N_("Durée de validité, en jours")), default=21,
+                         validators=[InputRequired(REQUIRED), NumberRange(
+                             codes.MIN_DAYS, codes.MAX_DAYS,
+                             lazy_gettext(N_("Choisissez une durée de 1 à 30 jours.")))])
+    alerte = BooleanField(lazy_gettext(N_("Me prévenir par courriel à chaque consultation")))
 
 
 def _message(title: str, text: str, status: int, kind: str = "error") -> tuple[str, int]:

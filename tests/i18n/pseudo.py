@@ -9,10 +9,13 @@ in the code without going through the catalogue, and an English reader would see
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +37,7 @@ NAMES = {"FranceConnect", "République", "Française", "Télépoints", "Françai
 # Attributes a person reads or hears (screen readers).
 READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "aria-description")
 # What a text may be made of when it is data: figures, dates, times, masked numbers, signs.
-_DATA = re.compile(r"^[\d\s.,:;/+\-–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
+_DATA = re.compile(r"^[\d\s.,:;/+\-−–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _URL = re.compile(r"^(https?://|/)\S*$")
 # The innermost marked text: a marked text may hold others (a label inside a sentence).
@@ -52,10 +55,14 @@ def _catalogue_ids(folder: Path) -> list[Any]:
         return list(read_po(source))
 
 
-def build_pseudo_catalogue(folder: Path) -> Path:
-    """`folder/eo/LC_MESSAGES/messages.mo`: each marked text translated as `⟦text⟧`."""
+@functools.cache
+def _pseudo_mo() -> bytes:
+    """The compiled pseudo catalogue, extracted once per test session (the sources do not
+    change while the tests run)."""
     catalogue = Catalog(locale=PSEUDO)
-    for message in _catalogue_ids(folder):
+    with tempfile.TemporaryDirectory() as scratch:
+        messages = _catalogue_ids(Path(scratch))
+    for message in messages:
         if not message.id:
             continue
         if isinstance(message.id, tuple | list):
@@ -63,10 +70,16 @@ def build_pseudo_catalogue(folder: Path) -> Path:
         else:
             message.string = f"{OPEN}{message.id}{CLOSE}"
         catalogue[message.id] = message
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    return compiled.getvalue()
+
+
+def build_pseudo_catalogue(folder: Path) -> Path:
+    """`folder/eo/LC_MESSAGES/messages.mo`: each marked text translated as `⟦text⟧`."""
     target = folder / PSEUDO / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
-    with (target / "messages.mo").open("wb") as mo:
-        write_mo(mo, catalogue)
+    (target / "messages.mo").write_bytes(_pseudo_mo())
     return folder
 
 
