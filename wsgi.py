@@ -17,6 +17,7 @@ import migrations
 import migrations.retention
 import telepoints_compat
 import telepoints_compat.retention
+from migrations.accounts.models import MigratedAccount
 from migrations.admin import audit as admin_audit
 from modern import (
     accounts,
@@ -36,6 +37,8 @@ from modern import (
     throttling,
     wallet,
 )
+from modern.accounts.account_data import FileRecord
+from modern.accounts.account_data import register as account_data_part
 from modern.agent_audit import EXTENSION as AGENT_AUDIT
 from modern.contacts_on_file import EXTENSION as CONTACTS_ON_FILE
 from modern.db import db, engine_options
@@ -107,6 +110,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrations.init_app(app, settings)
     # Holders' security actions (an intruding account closed) go to the agents' audit log.
     app.extensions[AGENT_AUDIT] = admin_audit.record
+    # The holder's download of their data tells what the migration from Télépoints kept
+    # about their file (modern may not read the migrations package itself).
+    account_data_part(app, FileRecord("reprise_telepoints", MigratedAccount.__table__, (
+        "source", "migrated_at", "legacy_statut", "legacy_issued_on", "legacy_created_at",
+        "legacy_last_login", "legacy_failures", "legacy_locked_until", "email",
+        "code_imported", "legacy_purged_at")))
 
     # Retention (RGPD art. 5(1)(e)): each package's rules, run by `flask purge run`.
     app.extensions[RETENTION_RULES] = [*modern_retention.RULES,

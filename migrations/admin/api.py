@@ -1,6 +1,10 @@
 """The admin API under `/admin/api`: jobs (start from an upload or a server-side file, dry
-run, status, per-line errors paged, report, stop, resume), one account (look-up, revert) and
-the cutover panel and switch; its OpenAPI document at `/admin/api/openapi.json`.
+run, status, per-line errors paged, report, stop, resume), one account (look-up, revert), the
+cutover panel and switch, and the token in use; its OpenAPI document at
+`/admin/api/openapi.json`.
+
+A revert and a change of cutover mode need a `confirmation` field that repeats what they act
+on (the file number, the mode): neither happens by a stray click nor a script's slip.
 
 Authentication policy, in one place for the whole blueprint: a bearer token
 (`Authorization: Bearer …`, see tokens.py) on every request, then the endpoint's scope. The
@@ -41,7 +45,9 @@ from migrations.admin.schemas import (
     JobStartForm,
     JobStartIn,
     PageQuery,
+    RevertIn,
     RevertOut,
+    TokenOut,
 )
 from migrations.export.reader import ExportFormatError
 from migrations.jobs import runner, services
@@ -57,6 +63,7 @@ from modern.errors import (
     Unauthorized,
     Unavailable,
 )
+from modern.licences.record import normalise_numero
 from modern.logs import mask_numero
 from modern.settings import Settings
 from modern.throttling import StoreUnavailable, client_address
@@ -421,16 +428,33 @@ def show_account(numero: str) -> Any:
 
 @operation("/accounts/<numero>/revert", "POST", summary="Annuler la migration d'un dossier",
            tag="Comptes", scope=tokens.REVERT, action="account.revert", output=RevertOut,
-           errors=(404, 409),
+           body=RevertIn, errors=(404, 409),
            description="Le dossier repasse du côté de l'ancien service : le code et les "
                        "coordonnées venus de la migration sont retirés ; le prochain "
-                       "passage ou la prochaine utilisation le migre à nouveau. 409 : "
+                       "passage ou la prochaine utilisation le migre à nouveau. Le corps "
+                       "recopie le numéro de dossier dans `confirmation` (400 sinon). 409 : "
                        "délai d'annulation dépassé.")
-def revert_account(numero: str) -> dict[str, Any]:
+def revert_account(numero: str, body: dict[str, Any]) -> dict[str, Any]:
+    if normalise_numero(body["confirmation"]) != normalise_numero(numero):
+        raise InvalidRequest("La confirmation ne nomme pas ce dossier : rien n'est annulé.",
+                             errors={"confirmation": ["Recopiez le numéro de dossier."]})
     result = accounts.revert(db.session(), numero)
     _audit(mask_numero(result.numero), source=result.source, codes_removed=result.codes_removed)
     db.session.commit()
     return vars(result)
+
+
+# -- the token in use -------------------------------------------------------------------------
+
+@operation("/token", summary="Le jeton de la requête", tag="Jetons", scope=tokens.READ,
+           action="token.show", output=TokenOut,
+           description="Son nom, ses portées et son expiration : qui agit (l'en-tête de la "
+                       "page d'administration le montre).")
+def show_token() -> dict[str, Any]:
+    token: AdminToken = g.admin_token
+    _audit()
+    db.session.commit()
+    return {"name": token.name, "scopes": token.scopes.split(), "expires_at": token.expires_at}
 
 
 # -- cutover ----------------------------------------------------------------------------------
@@ -448,7 +472,9 @@ def show_cutover() -> dict[str, Any]:
 
 
 @operation("/cutover", "PUT", summary="Changer le mode de bascule", tag="Bascule",
-           scope=tokens.CUTOVER, action="cutover.set", output=CutoverOut, body=CutoverIn)
+           scope=tokens.CUTOVER, action="cutover.set", output=CutoverOut, body=CutoverIn,
+           description="Le corps recopie le mode dans `confirmation` (400 sinon) : "
+                       "`{\"mode\": \"off\", \"confirmation\": \"off\"}`.")
 def set_cutover(body: dict[str, Any]) -> dict[str, Any]:
     cutover.set_mode(db.session(), body["mode"], g.admin_token.name)
     _audit(body["mode"])

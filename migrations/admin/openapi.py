@@ -28,12 +28,16 @@ DESCRIPTION = """\
 API d'administration de la migration des comptes Télépoints : travaux de migration en masse
 (depuis un export envoyé ou déposé sur le serveur, simulation, suivi, lignes en erreur,
 rapport, arrêt, reprise), consultation et annulation de la migration d'un dossier, tableau et
-mode de la bascule.
+mode de la bascule, le jeton utilisé.
 
 **Authentification.** Un jeton porteur (`Authorization: Bearer tpadm_…`), créé par
 `flask --app wsgi admin create-token` ; chaque opération exige une portée (`x-portee`) :
 `migrations:read`, `migrations:write`, `accounts:revert` ou `cutover:write`. Chaque action,
 refus compris, est inscrite au journal d'audit.
+
+**Confirmation.** Annuler la migration d'un dossier et changer le mode de bascule exigent un
+champ `confirmation` qui recopie ce sur quoi l'opération agit (le numéro de dossier, le mode) :
+sans lui, ou s'il ne correspond pas, 400 et rien ne change.
 
 **Limites.** Les requêtes sont limitées par adresse cliente ; au-delà : 429 et Retry-After.
 

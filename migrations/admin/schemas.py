@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from migrations.admin.tokens import SCOPES
 from migrations.jobs.models import OUTCOMES, STATES
 from migrations.lazy.models import MODES
 
@@ -66,6 +67,21 @@ class CutoverIn(Schema):
         "description": "migration : vérification par l'ancien service puis migration ; "
                        "legacy : vérification par l'ancien service, rien n'est migré ; "
                        "off : l'ancien service n'est plus jamais interrogé"})
+    confirmation = fields.String(required=True, validate=validate.Length(1, 20), metadata={
+        "description": "Le mode, recopié : sans lui le mode ne change pas (un changement "
+                       "de mode ne se fait pas par accident)"})
+
+    @validates_schema
+    def _confirmed(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["confirmation"] != data["mode"]:
+            raise ValidationError(f"Recopiez le mode choisi : « {data['mode']} ».",
+                                  "confirmation")
+
+
+class RevertIn(Schema):
+    confirmation = fields.String(required=True, validate=validate.Length(1, 64), metadata={
+        "description": "Le numéro de dossier, recopié (espaces et minuscules acceptés) : "
+                       "sans lui rien n'est annulé"})
 
 
 # -- outputs -------------------------------------------------------------------------------------
@@ -146,6 +162,12 @@ class RevertOut(Schema):
     job_id = _out(fields.Integer, allow_none=True)
     codes_removed = _out(fields.Integer)
     contact_removed = _out(fields.Boolean)
+
+
+class TokenOut(Schema):
+    name = _out(fields.String, "Le nom du jeton : celui de l'agent ou de l'outil qui agit")
+    scopes = _out(fields.List, cls_or_instance=fields.String(validate=validate.OneOf(SCOPES)))
+    expires_at = _out(UtcDateTime, allow_none=True)
 
 
 class TrafficOut(Schema):

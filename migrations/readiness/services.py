@@ -28,6 +28,7 @@ from migrations.lazy.models import LegacyTrafficDay
 from migrations.parallel_run import services as parallel_run
 from migrations.readiness.models import HolderNotice
 from modern.accounts.models import Account
+from modern.i18n import N_
 from modern.settings import Settings
 
 DAYS = 14
@@ -38,13 +39,14 @@ DEFAULTS: dict[str, float] = {
     "active_clients": 0,
     "holders_to_tell": 0,
 }
+# French in the API and the CLI; the admin page shows them translated (`%(days)s`: DAYS).
 LABELS = {
-    "pending_lines": "Lignes d'export en attente ou rejetées",
-    "lazy_migrations": f"Migrations à la première utilisation ({DAYS} derniers jours)",
-    "mismatch_rate": "Taux de différences de l'exécution parallèle",
-    "active_clients": f"Clients de l'interface Télépoints actifs ({DAYS} derniers jours)",
-    "holders_to_tell": "Titulaires ayant utilisé un code Télépoints récemment, sans compte, "
-                       "non prévenus",
+    "pending_lines": N_("Lignes d'export en attente ou rejetées"),
+    "lazy_migrations": N_("Migrations à la première utilisation (%(days)s derniers jours)"),
+    "mismatch_rate": N_("Taux de différences de l'exécution parallèle"),
+    "active_clients": N_("Clients de l'interface Télépoints actifs (%(days)s derniers jours)"),
+    "holders_to_tell": N_("Titulaires ayant utilisé un code Télépoints récemment, sans "
+                          "compte, non prévenus"),
 }
 
 
@@ -109,7 +111,7 @@ def readiness(session: Session, settings: Settings, *, now: dt.datetime | None =
         "active_clients": len(clients),
         "holders_to_tell": int(to_tell or 0),
     }
-    lines = [Line(name, LABELS[name], figure, limits[name],
+    lines = [Line(name, LABELS[name] % {"days": DAYS}, figure, limits[name],
                   figure is not None and figure <= limits[name])
              for name, figure in figures.items()]
     return Readiness(all(line.ok for line in lines), lines)

@@ -1,5 +1,6 @@
 """Modern accounts: FranceConnect and local accounts tied to the file number, server-side
-sessions and CSRF for the account pages. `init_app` installs it all."""
+sessions and CSRF for the account pages. `init_app` installs it all (`account_page`, imported
+here, adds the routes of the holder's own page to the blueprint of `views`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from modern import security_headers
-from modern.accounts import access, cli, franceconnect, views
+from modern.accounts import access, account_page, cli, franceconnect, views  # noqa: F401
 from modern.accounts.forms import csrf
 from modern.accounts.sessions import (
     DatabaseSessionStore,

@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 from flask import flash, g, redirect, request, session, url_for
 
-from modern.accounts import possession
+from modern.accounts import devices, possession
 from modern.accounts.models import Account
 from modern.accounts.sessions import AUTH_KEY
 from modern.db import db
@@ -31,11 +31,23 @@ METHOD_FRANCECONNECT = "franceconnect"
 
 
 def start(account: Account, method: str, **extra: Any) -> None:
-    """Signs `account` in: a new session (new id, nothing of the anonymous one kept)."""
+    """Signs `account` in: a new session (new id, nothing of the anonymous one kept), which
+    remembers where it was opened for the holder's list of sessions (devices.py)."""
     session.clear()
-    session[AUTH_KEY] = {"account": account.id, "method": method, "at": time.time(), **extra}
+    session[AUTH_KEY] = {"account": account.id, "method": method, "at": time.time(),
+                         **devices.of_this_request(), **extra}
     g.pop("current_account", None)
     g.pop("possession_proved", None)
+
+
+def signed_in_recently(method: str, seconds: float) -> bool:
+    """This session began with `method` less than `seconds` ago: a fresh sign-in, which
+    re-authenticates the holder for an action that needs it (FranceConnect accounts have
+    no password to type again)."""
+    value = auth()
+    started = value.get("at") if value else None
+    return value is not None and value.get("method") == method \
+        and isinstance(started, int | float) and time.time() - started <= seconds
 
 
 def auth() -> dict[str, Any] | None:
@@ -57,6 +69,12 @@ def current_account() -> Account | None:
             account = None  # a closed account's id, reused: this session was not for it
         g.current_account = account
     return cast(Account | None, g.current_account)
+
+
+def counts_for(account: Account, value: dict[str, Any]) -> bool:
+    """A session's `_auth` counts for `account` only if the session began after the account
+    was created (ids may be reused after a deletion)."""
+    return not _created_after(account, value)
 
 
 def _created_after(account: Account, value: dict[str, Any]) -> bool:

@@ -14,12 +14,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import column, delete, table
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from adapters.messaging import Message
 from modern import agent_audit, tokens
-from modern.accounts import possession
+from modern.accounts import account_data, possession
 from modern.accounts.models import Account, WebSession
 from modern.contacts_on_file import ContactOnFile, contact_for
 from modern.licences.models import Licence
@@ -129,19 +129,16 @@ def send_activation_code(session: Session, account: Account,
 
 # -- closing an account ----------------------------------------------------------------------
 
-# The alerts package's table, named here rather than imported (alerts imports accounts).
-_ALERT_CONTACTS = table("alert_contact", column("account_id"))
-
-
 def delete_account(session: Session, account: Account) -> None:
-    """Deletes the account with what hangs on it without a foreign key (its proof, its alert
-    contacts: a later account reusing the id must inherit nothing). Its sessions open nothing
-    from now on; the caller also ends them in the session store after the commit. Flushes."""
+    """Deletes the account with what hangs on it without a foreign key (its proof, and what
+    the other packages hold: alert contacts, share codes, wallet credentials revoked; a later
+    account reusing the id must inherit nothing, and a third party must lose what an
+    intruding account shared). Its sessions open nothing from now on; the caller also ends
+    them in the session store after the commit. Flushes."""
     account_id = account.id
     possession.forget(session, account_id)
-    if account.active:  # a pending sign-up has had neither alerts nor sessions
-        session.execute(delete(_ALERT_CONTACTS).where(
-            _ALERT_CONTACTS.c.account_id == account_id))
+    if account.active:  # a pending sign-up has had neither alerts, shares nor sessions
+        account_data.erase_all(session, account)
         session.execute(delete(WebSession).where(WebSession.account_id == account_id))
     session.delete(account)
     session.flush()

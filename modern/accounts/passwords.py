@@ -28,6 +28,7 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -65,31 +66,33 @@ def _plain(text: str) -> str:
 
 
 def problems(password: str, context: Iterable[str] = ()) -> list[str]:
-    """What is wrong with `password` as a new password, in French; empty when it is fine.
-    `context`: the holder's own words (names, e-mail address, file number)."""
+    """What is wrong with `password` as a new password, in the page's language; empty when
+    it is fine. `context`: the holder's own words (names, e-mail address, file number)."""
     password = normalise(password)
     if len(password) < MIN_LENGTH:
-        return [f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."]
+        return [_("Le mot de passe doit compter au moins %(count)d caractères.",
+                  count=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Le mot de passe doit compter au plus {MAX_LENGTH} caractères."]
+        return [_("Le mot de passe doit compter au plus %(count)d caractères.",
+                  count=MAX_LENGTH)]
     folded = password.casefold()
     plain = _plain(password)
     variants = {folded, folded.strip(), plain, re.sub(r"\d+$", "", plain),
                 re.sub(r"^\d+", "", plain)}
     if variants & _common():
-        return ["Ce mot de passe fait partie des mots de passe les plus courants : "
-                "choisissez-en un autre."]
+        return [_("Ce mot de passe fait partie des mots de passe les plus courants : "
+                  "choisissez-en un autre.")]
     words = [w for w in (_plain(item) for item in context) if len(w) >= 4]
     words += list(SERVICE_WORDS)
     stripped = re.sub(r"\d+$", "", plain)
     if any(word in plain for word in words if word.isdigit() and len(word) >= 5) or \
             stripped in words or plain in words:
-        return ["Le mot de passe ne doit reprendre ni votre nom, ni votre adresse "
-                "électronique, ni votre numéro de dossier, ni le nom du service."]
+        return [_("Le mot de passe ne doit reprendre ni votre nom, ni votre adresse "
+                  "électronique, ni votre numéro de dossier, ni le nom du service.")]
     estimate = zxcvbn(password[:100], user_inputs=[*words, *context])
     if int(estimate["score"]) < MIN_ZXCVBN_SCORE:
-        return ["Ce mot de passe est trop facile à deviner (répétitions, suites de touches, "
-                "dates…) : allongez-le, par exemple avec plusieurs mots."]
+        return [_("Ce mot de passe est trop facile à deviner (répétitions, suites de "
+                  "touches, dates…) : allongez-le, par exemple avec plusieurs mots.")]
     return []
 
 

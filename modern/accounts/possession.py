@@ -126,6 +126,21 @@ def retire_code_if_proved(session: Session, account: Account) -> None:
         holder_proof().retire_for_modern_web(account.numero)
 
 
+def described(session: Session, account: Account) -> dict[str, object] | None:
+    """The account's proof and the code waiting to be typed, for the holder's download of
+    their data: never the code's hash."""
+    row = _row(session, account)
+    if row is None:
+        return None
+    proof = proof_of(session, account)
+    pending = pending_code(session, account)
+    return {"preuve": proof, "prouvee_le": row.proved_at if proof else None,
+            "code_d_activation_en_attente": None if pending is None else {
+                "canal": pending.channel, "envoye_le": pending.sent_at,
+                "expire_le": pending.expires_at, "destination": pending.destination},
+            "codes_envoyes": {"jour": row.sends_day, "nombre": row.sends}}
+
+
 def forget(session: Session, account_id: int) -> None:
     """The account is being deleted: its proof and code go with it. Flushes."""
     session.execute(delete(AccountPossession).where(

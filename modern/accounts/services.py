@@ -400,23 +400,30 @@ def request_email_change(session: Session, account: Account, new_email: str, pas
     """Asks for a new address: the account's password, checked like a sign-in (a failure
     counts on the file), then a link to the new address; nothing changes until it is
     opened. An address already taken gets a notice instead, and the page says the same."""
-    if not _password_proves(account, password):
+    if not password_proves(account, password):
         _event("email_change_request", "failure", numero=account.numero, account=account)
         return EmailChangeOutcome.WRONG_PASSWORD
+    send_email_change_link(session, account, new_email, links)
+    _event("email_change_request", "sent", numero=account.numero, account=account)
+    return EmailChangeOutcome.SENT
+
+
+def send_email_change_link(session: Session, account: Account, new_email: str,
+                           links: Links) -> None:
+    """A link to `new_email` that makes it the account's address once opened (an account
+    without one gets its first this way); an address already taken gets a notice instead."""
     email = normalise_email(new_email)
     taken = session.scalar(select(Account.id).where(Account.email == email))
     if taken is not None:
         _send(email, "adresse déjà utilisée", _EMAIL_TAKEN.format(
             reset=links.reset_request()), "compte_existant")
-    else:
-        token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
-                                      o=account.email or "")
-        link = links.email_change(token)
-        _send(email, "confirmez votre nouvelle adresse électronique", _CONFIRM_CHANGE.format(
-            ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
-            "confirmation_courriel", secrets=(link,))
-    _event("email_change_request", "sent", numero=account.numero, account=account)
-    return EmailChangeOutcome.SENT
+        return
+    token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
+                                  o=account.email or "")
+    link = links.email_change(token)
+    _send(email, "confirmez votre nouvelle adresse électronique", _CONFIRM_CHANGE.format(
+        ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
+        "confirmation_courriel", secrets=(link,))
 
 
 def confirm_email_change(session: Session, token: str, links: Links) -> Account:
@@ -433,9 +440,10 @@ def confirm_email_change(session: Session, token: str, links: Links) -> Account:
     account.email_confirmed_at = _now()
     session.flush()
     if old:
+        not_me = links.not_me(notices.not_me_token(account))
         _send(old, "adresse électronique modifiée", notices.EMAIL_CHANGED_TO_OLD.format(
-            ending=_ending(account.numero), new=new,
-            link=links.not_me(notices.not_me_token(account))), "adresse_modifiee")
+            ending=_ending(account.numero), new=new, link=not_me), "adresse_modifiee",
+            secrets=(not_me,))
     notices.announce(session, account, notices.EMAIL_CHANGED, links.not_me)
     _event("email_change", "success", numero=account.numero, account=account)
     return account
@@ -587,7 +595,7 @@ def link_franceconnect(session: Session, person: PivotIdentity, raw_numero: str,
         settle = settle or Settle()
         same = settle.signed_in_account == account.id
         if not same and settle.password:
-            same = _password_proves(account, settle.password)
+            same = password_proves(account, settle.password)
             if not same and not settle.take_over:
                 return LinkResult(LinkOutcome.WRONG_PASSWORD, account, numero=numero)
         if not same and not settle.take_over:
@@ -617,7 +625,7 @@ def link_franceconnect(session: Session, person: PivotIdentity, raw_numero: str,
     return LinkResult(LinkOutcome.LINKED, account, numero=numero, closed_account=closed)
 
 
-def _password_proves(account: Account, password: str) -> bool:
+def password_proves(account: Account, password: str) -> bool:
     """The account's password, checked under the file's lockout like a sign-in."""
     lockout = throttling().lockout
     if lockout.state(account.numero).locked:

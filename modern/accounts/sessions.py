@@ -76,6 +76,9 @@ class SessionStore(Protocol):
     def delete_for_account(self, account_id: int, keep: str | None = None) -> int:
         """Ends every session of the account but `keep`; returns how many."""
 
+    def of_account(self, account_id: int, now: float) -> dict[str, SessionRecord]:
+        """The account's live sessions, by key (for the holder's list of sessions)."""
+
 
 def _timestamp(value: dt.datetime) -> float:
     # SQLite gives back naive datetimes: they were written in UTC.
@@ -150,6 +153,21 @@ class DatabaseSessionStore:
         except SQLAlchemyError as exc:
             raise SessionStoreUnavailable("the session table did not answer") from exc
 
+    def of_account(self, account_id: int, now: float) -> dict[str, SessionRecord]:
+        table = WebSession.__table__
+        try:
+            with self._engine().connect() as connection:
+                rows = connection.execute(select(table).where(
+                    table.c.account_id == account_id,
+                    table.c.expires_at > _datetime(now))).all()
+        except SQLAlchemyError as exc:
+            raise SessionStoreUnavailable("the session table did not answer") from exc
+        return {row.key: SessionRecord(
+            data=session_json_serializer.loads(bytes(row.data).decode()),
+            account_id=row.account_id, created_at=_timestamp(row.created_at),
+            last_seen_at=_timestamp(row.last_seen_at), expires_at=_timestamp(row.expires_at))
+            for row in rows}
+
     def expire_now(self, key: str) -> None:
         """Test and admin helper: the session under `key` is past its end."""
         table = WebSession.__table__
@@ -177,6 +195,10 @@ class RedisSessionStore:
             raw = self.client.get(self.prefix + key)
         except redis.RedisError as exc:
             raise SessionStoreUnavailable("Redis did not answer") from exc
+        return self._record(raw, now)
+
+    @staticmethod
+    def _record(raw: bytes | str | None, now: float) -> SessionRecord | None:
         if raw is None:
             return None
         stored = json.loads(raw)
@@ -227,6 +249,22 @@ class RedisSessionStore:
         except redis.RedisError as exc:
             raise SessionStoreUnavailable("Redis did not answer") from exc
         return sum(int(result) for result in results[::2])
+
+    def of_account(self, account_id: int, now: float) -> dict[str, SessionRecord]:
+        index = self._account_key(account_id)
+        try:
+            members = [m.decode() if isinstance(m, bytes) else str(m)
+                       for m in self.client.smembers(index)]
+            raws = self.client.mget([self.prefix + m for m in members]) if members else []
+            gone = [m for m, raw in zip(members, raws, strict=True) if raw is None]
+            if gone:  # ended or expired: the index forgets them
+                self.client.srem(index, *gone)
+        except redis.RedisError as exc:
+            raise SessionStoreUnavailable("Redis did not answer") from exc
+        found = {member: self._record(raw, now) for member, raw in zip(members, raws,
+                                                                       strict=True)}
+        return {key: record for key, record in found.items()
+                if record is not None and record.account_id == account_id}
 
 
 class ServerSession(SessionMixin):
@@ -328,6 +366,13 @@ class ServerSessionInterface(SessionInterface):
             self.store.delete(session_key(session_id))
             return None
         return record
+
+    def sessions_of(self, account_id: int) -> dict[str, SessionRecord]:
+        """The account's sessions still alive by the idle and absolute lifetimes, by key."""
+        now = self.clock()
+        return {key: record for key, record in self.store.of_account(account_id, now).items()
+                if now - record.created_at <= self.absolute
+                and now - record.last_seen_at <= self.idle}
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         if "HTTP_COOKIE" not in request.environ:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from modern.accounts import account_data
 from modern.alerts import cli, hooks, services, views
+from modern.alerts.personal_data import AlertData
 from modern.licences.importer import IMPORT_HOOKS
 
 
@@ -15,3 +17,4 @@ def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.extensions.setdefault(IMPORT_HOOKS, []).append(
         hooks.AlertHooks(services.links_for(settings.public_url)))
+    account_data.register(app, AlertData())

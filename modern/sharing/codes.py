@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass
 
@@ -39,7 +38,7 @@ from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
 from modern.sharing.hashing import Hasher
 from modern.sharing.models import ShareCode, ShareLook
-from modern.throttling import Throttling
+from modern.throttling import Throttling, network_of
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 LENGTH = 12
@@ -72,13 +71,7 @@ def formatted(code: str) -> str:
 
 def network(address: str) -> str:
     """The address cut to its network: what a look keeps of the third party."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return UNKNOWN_NETWORK
-    if ip.version == 4:
-        return ".".join(str(ip).split(".")[:3]) + ".x"
-    return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+    return network_of(address) or UNKNOWN_NETWORK
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from modern.db import db
 from modern.settings import Settings
-from modern.throttling.client import client_address, install_proxy_fix
+from modern.throttling.client import client_address, install_proxy_fix, network_of
 from modern.throttling.lockout import Lockout, LockState
 from modern.throttling.ratelimit import RateDecision, RateLimiter
 from modern.throttling.store import (
@@ -27,7 +27,7 @@ from modern.throttling.store import (
 __all__ = [
     "Admission", "CounterStore", "DatabaseCounterStore", "LockState", "Lockout", "RateDecision",
     "RateLimiter", "RedisCounterStore", "StoreUnavailable", "Throttling", "client_address",
-    "init_app", "install_proxy_fix", "throttling",
+    "init_app", "install_proxy_fix", "network_of", "throttling",
 ]
 
 EXTENSION = "throttling"

@@ -48,3 +48,18 @@ def rate_bucket(address: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
+
+
+def network_of(address: str) -> str | None:
+    """The address cut to its network, IPv4 /24 ("192.0.2.x") or IPv6 /48: enough for a
+    person to recognise where a session or a look came from, never the full address. None
+    when the address is not one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return ".".join(str(ip).split(".")[:3]) + ".x"
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False))

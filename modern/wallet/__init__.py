@@ -12,9 +12,11 @@ from pathlib import Path
 
 from flask import Flask
 
+from modern.accounts import account_data
 from modern.licences.importer import IMPORT_HOOKS
 from modern.wallet import cli, status, views
 from modern.wallet.keys import EXTENSION, WalletKeys, ring_for
+from modern.wallet.personal_data import WalletData
 
 
 def init_app(app: Flask, seal_keys_folder: Path) -> None:
@@ -24,4 +26,5 @@ def init_app(app: Flask, seal_keys_folder: Path) -> None:
     app.register_blueprint(views.pages)
     app.jinja_env.globals["portefeuille"] = views.portefeuille
     app.extensions.setdefault(IMPORT_HOOKS, []).append(status.StatusHooks())
+    account_data.register(app, WalletData())
     app.cli.add_command(cli.group)

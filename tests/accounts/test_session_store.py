@@ -164,3 +164,25 @@ def test_sign_out_and_reset_end_sessions_in_redis_too(redis_app: Flask) -> None:
         assert redis_app.session_interface.store.delete_for_account(  # type: ignore[attr-defined]
             account.id) == 1
     assert other.get("/tableau-de-bord").status_code == 303
+
+
+def test_the_sessions_of_an_account_are_listed_live_ones_only(store: SessionStore,
+                                                              app: Flask) -> None:
+    with app.app_context():
+        now = dt.datetime.now(dt.UTC)
+        owners = [Account(numero=n, proof="identite", created_at=now)
+                  for n in ("333333333333", "444444444444")]
+        db.session.add_all(owners)
+        db.session.commit()
+        first, second = (owner.id for owner in owners)
+    keys = [session_key(c * 43) for c in "ghij"]
+    store.save(keys[0], record(account=first, device={"browser": "Firefox"}))
+    store.save(keys[1], record(account=first, lifetime=5))
+    store.save(keys[2], record(account=second))
+    store.save(keys[3], record(account=first))
+    store.delete(keys[3])
+    listed = store.of_account(first, time.time() + 10)  # the second one has expired by then
+    assert list(listed) == [keys[0]]
+    assert listed[keys[0]].data["device"] == {"browser": "Firefox"}
+    assert listed[keys[0]].account_id == first
+    assert list(store.of_account(second, time.time())) == [keys[2]]

@@ -4,8 +4,11 @@ revert, and the cutover panel and switch. And its page."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,8 @@ from migrations.accounts.models import MigratedAccount
 from migrations.admin import tokens
 from migrations.admin.models import AdminAudit, AdminToken
 from migrations.export import generator
+from migrations.jobs.models import OUTCOMES, REJETE, STATES
+from migrations.lazy.models import MODES
 from modern.db import db
 from modern.logs import mask_numero
 from tests.migrations.conftest import expected_outcomes, report_rows, sample
@@ -63,7 +68,8 @@ def test_no_token_a_bad_token_and_a_missing_scope_are_refused_and_audited(
     assert client.get("/admin/api/jobs", headers=auth("tpadm_nope")).status_code == 401
     reader = make_token(tokens.READ, name="lecteur")
     assert client.get("/admin/api/jobs", headers=auth(reader)).status_code == 200
-    refused = client.put("/admin/api/cutover", headers=auth(reader), json={"mode": "off"})
+    refused = client.put("/admin/api/cutover", headers=auth(reader),
+                         json={"mode": "off", "confirmation": "off"})
     assert refused.status_code == 403
     assert refused.json["code"] == "INTERDIT"
     actions = audit_actions(app)
@@ -126,19 +132,68 @@ def test_a_dry_run_then_a_real_run_through_the_api(app: Flask, client: FlaskClie
 
     shown = client.get("/admin/api/accounts/830793030102", headers=auth(secret))
     assert shown.json["source"] == "bulk" and shown.json["line"] == 35
-    reverted = client.post("/admin/api/accounts/830793030102/revert", headers=auth(secret))
+    reverted = client.post("/admin/api/accounts/830793030102/revert", headers=auth(secret),
+                           json={"confirmation": "830793030102"})
     assert reverted.json["codes_removed"] == 1
     assert client.get("/admin/api/accounts/830793030102",
                       headers=auth(secret)).status_code == 404
     panel = client.get("/admin/api/cutover", headers=auth(secret)).json
     assert (panel["migrated"], panel["failed"]) == (32, 3)
-    switched = client.put("/admin/api/cutover", headers=auth(secret), json={"mode": "off"})
+    switched = client.put("/admin/api/cutover", headers=auth(secret),
+                          json={"mode": "off", "confirmation": "off"})
     assert switched.json["mode"] == "off"
     assert client.put("/admin/api/cutover", headers=auth(secret),
-                      json={"mode": "n'importe"}).status_code == 400
+                      json={"mode": "n'importe", "confirmation": "n'importe"}).status_code == 400
     actions = {action for _actor, action, outcome in audit_actions(app) if outcome == "ok"}
     assert {"job.create", "job.status", "job.report", "job.errors", "account.revert",
             "cutover.set"} <= actions
+
+
+def test_a_revert_and_a_cutover_need_a_confirmation_naming_what_they_change(
+        app: Flask, client: FlaskClient, make_token: Callable[..., str]) -> None:
+    """A script that posts a revert or a mode with no `confirmation`, or with one that names
+    another file or mode, changes nothing: 400 with the field refused, audited as refused."""
+    secret = make_token(name="agent")
+    job = upload(client, secret, sample("legacy-export.csv").read_bytes())
+    wait_done(client, secret, job.json["id"])
+    revert = "/admin/api/accounts/830793030102/revert"
+    for options in ({}, {"json": {}}, {"json": {"confirmation": ""}},
+                    {"json": {"confirmation": "991091010000"}}):
+        refused = client.post(revert, headers=auth(secret), **options)
+        assert refused.status_code == 400, options
+        assert refused.mimetype == "application/problem+json"
+    assert "confirmation" in refused.json["errors"]
+    assert refused.json["detail"] == ("La confirmation ne nomme pas ce dossier : rien n'est "
+                                      "annulé.")
+    assert client.get("/admin/api/accounts/830793030102",
+                      headers=auth(secret)).status_code == 200  # still migrated
+
+    for body in ({"mode": "off"}, {"mode": "off", "confirmation": "legacy"},
+                 {"mode": "off", "confirmation": "OFF "}):
+        refused = client.put("/admin/api/cutover", headers=auth(secret), json=body)
+        assert refused.status_code == 400 and "confirmation" in refused.json["errors"], body
+    assert client.get("/admin/api/cutover", headers=auth(secret)).json["mode"] == "migration"
+    with app.app_context():
+        refusals = [(a.action, a.details) for a in db.session.scalars(
+            select(AdminAudit).where(AdminAudit.outcome == "refused").order_by(AdminAudit.id))]
+    assert refusals == [("account.revert", {"reason": "REQUETE_INVALIDE"})] * 4 + [
+        ("cutover.set", {"reason": "REQUETE_INVALIDE"})] * 3
+
+    # The number as people type it (spaces, lower case) confirms it.
+    done = client.post(revert, headers=auth(secret), json={"confirmation": "8307 9303 0102"})
+    assert done.status_code == 200 and done.json["numero"] == "830793030102"
+    assert client.put("/admin/api/cutover", headers=auth(secret),
+                      json={"mode": "off", "confirmation": "off"}).json["mode"] == "off"
+
+
+def test_the_token_in_use_is_told_to_its_holder(client: FlaskClient,
+                                                make_token: Callable[..., str]) -> None:
+    secret = make_token(tokens.READ, tokens.REVERT, name="support-1")
+    shown = client.get("/admin/api/token", headers=auth(secret)).json
+    assert shown["name"] == "support-1"
+    assert shown["scopes"] == [tokens.READ, tokens.REVERT]
+    assert shown["expires_at"] is not None
+    assert client.get("/admin/api/token").status_code == 401
 
 
 def test_stop_then_resume_finishes_with_counts_that_add_up(
@@ -204,6 +259,29 @@ def test_the_admin_page_is_served(client: FlaskClient) -> None:
     assert client.get("/admin/static/migrations/admin.js").status_code == 200
 
 
+_TEXT_CALL = re.compile(r'\btn?\(\s*(?:[\w.]+\s*\?\s*)?"(\w+)"(?:\s*:\s*"(\w+)")?')
+
+
+def test_the_page_gives_its_script_every_text_it_shows(client: FlaskClient) -> None:
+    """admin.js holds no text of its own: each it shows is in the page, translated, and
+    each code the API sends has its words (outcomes in the past and in the conditional)."""
+    script = (Path(__file__).parents[2] / "migrations" / "static" / "admin.js").read_text()
+    used = {key for pair in _TEXT_CALL.findall(script) for key in pair if key}
+    for language, outcome in (("fr-FR", "serait rejetée"), ("en-GB", "would be rejected")):
+        html = client.get("/admin/migrations",
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        found = re.search(r'<script type="application/json" id="textes-admin">(.*?)</script>',
+                          html, re.S)
+        assert found is not None
+        words = json.loads(found.group(1))
+        assert used == set(words["textes"])
+        assert set(words["resultats"]) == set(OUTCOMES)
+        assert words["resultats"][REJETE][1] == outcome
+        assert set(words["etats"]) == set(STATES) and set(words["modes"]) == set(MODES)
+    assert words["zero_singulier"] is False and words["textes"]["n_lignes"] == [
+        "%(n)s line", "%(n)s lines"]
+
+
 def test_every_authenticated_request_is_audited_refusals_included(
         app: Flask, client: FlaskClient, make_token: Callable[..., str]) -> None:
     """400, 404, 409 and the rest leave their line too, with the token, the status or the
@@ -213,7 +291,8 @@ def test_every_authenticated_request_is_audited_refusals_included(
         (client.get("/admin/api/jobs/424242", headers=auth(secret)), 404),
         (client.get("/admin/api/jobs/1/errors?limit=0", headers=auth(secret)), 400),
         (client.post("/admin/api/jobs", headers=auth(secret), json={"chemin": ""}), 400),
-        (client.put("/admin/api/cutover", headers=auth(secret), json={"mode": "?"}), 400),
+        (client.put("/admin/api/cutover", headers=auth(secret),
+                    json={"mode": "?", "confirmation": "?"}), 400),
         (client.get("/admin/api/accounts/750112345678", headers=auth(secret)), 404),
         (client.get(f"/admin/api/jobs/{2**63}", headers=auth(secret)), 404),
         (client.get("/admin/api/openapi.json", headers=auth(secret)), 200),

@@ -82,8 +82,14 @@ def test_the_document_is_valid_openapi_3_and_covers_every_route(
     assert declared == served
     # Inputs and outputs are separate schemas, generated from marshmallow.
     schemas = document["components"]["schemas"]
-    assert {"JobStartIn", "JobStartForm", "JobOut", "CutoverIn", "CutoverOut", "ProblemOut",
-            "PageQuery"} - set(schemas) == {"PageQuery"}  # query schemas become parameters
+    assert {"JobStartIn", "JobStartForm", "JobOut", "CutoverIn", "CutoverOut", "RevertIn",
+            "TokenOut", "ProblemOut", "PageQuery"} - set(schemas) == {
+                "PageQuery"}  # query schemas become parameters
+    # A revert and a change of mode say in the document that they need their confirmation.
+    assert schemas["CutoverIn"]["required"] == ["confirmation", "mode"]
+    assert schemas["RevertIn"]["required"] == ["confirmation"]
+    revert = document["paths"]["/admin/api/accounts/{numero}/revert"]["post"]
+    assert revert["requestBody"]["required"] is True
     assert "fichier" in str(document["paths"]["/admin/api/jobs"]["post"]["requestBody"])
 
 
@@ -132,17 +138,21 @@ def test_the_main_routes_answer_as_the_document_says(
     # Accounts and the cutover.
     assert call("GET", "/admin/api/accounts/830793030102",
                 headers=auth(reader)).json["source"] == "bulk"
-    assert call("POST", "/admin/api/accounts/830793030102/revert",
-                headers=auth(secret)).json["codes_removed"] == 1
+    assert call("POST", "/admin/api/accounts/830793030102/revert", headers=auth(secret),
+                json={"confirmation": "830793030102"}).json["codes_removed"] == 1
     assert call("GET", "/admin/api/accounts/830793030102",
                 headers=auth(reader)).status_code == 404
     assert call("GET", "/admin/api/cutover", headers=auth(reader)).json["migrated"] == 32
     assert call("PUT", "/admin/api/cutover", headers=auth(secret),
-                json={"mode": "legacy"}).json["mode"] == "legacy"
+                json={"mode": "legacy", "confirmation": "legacy"}).json["mode"] == "legacy"
+    assert call("GET", "/admin/api/token", headers=auth(reader)).json["name"] == "lecteur"
 
     # Errors are problem details with the fields refused.
     invalid = call("PUT", "/admin/api/cutover", headers=auth(secret), json={"mode": "bof"})
     assert invalid.status_code == 400 and "mode" in invalid.json["errors"]
+    unconfirmed = call("POST", "/admin/api/accounts/991091010000/revert", headers=auth(secret),
+                       json={})
+    assert unconfirmed.status_code == 400 and "confirmation" in unconfirmed.json["errors"]
     assert call("GET", f"/admin/api/jobs/{job_id}/errors?limit=0",
                 headers=auth(reader)).json["errors"] == {"limit": [
                     "Must be greater than or equal to 1 and less than or equal to 1000."]}
@@ -153,7 +163,7 @@ def test_the_main_routes_answer_as_the_document_says(
     assert call("POST", "/admin/api/jobs", headers=auth(secret),
                 json={"chemin": "x.csv", "inconnu": 1}).status_code == 400
     assert call("PUT", "/admin/api/cutover", headers=auth(reader),
-                json={"mode": "off"}).status_code == 403
+                json={"mode": "off", "confirmation": "off"}).status_code == 403
     assert call("GET", "/admin/api/jobs/999", headers=auth(reader)).status_code == 404
     assert call("GET", "/admin/api/jobs", headers=auth("tpadm_faux")).status_code == 401
     app.config["SETTINGS"] = app.config["SETTINGS"].__class__(

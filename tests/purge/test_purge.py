@@ -349,7 +349,8 @@ def test_the_admin_api_says_what_the_purge_took(app: Flask, runner: FlaskCliRunn
     status = client.get(f"/admin/api/jobs/{job_id}", headers=headers)
     assert status.status_code == 200 and status.json is not None
     assert status.json["migrated"] > 0  # the counts outlive the lines
-    revert = client.post(f"/admin/api/accounts/{numero}/revert", headers=headers)
+    revert = client.post(f"/admin/api/accounts/{numero}/revert", headers=headers,
+                         json={"confirmation": numero})
     assert revert.status_code == 409 and revert.json is not None
     assert "délai d'annulation" in revert.json["detail"]
 
