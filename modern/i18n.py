@@ -34,7 +34,7 @@ def N_(text: str) -> str:
 
 
 def select_locale() -> str:
-    if not has_request_context():  # a command or a job: the service's own language
+    if not has_request_context():  # a command or a job (alerts after an import): French
         return DEFAULT
     chosen = session.get(SESSION_KEY)
     if chosen in LANGUAGES:

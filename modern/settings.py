@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from adapters.franceconnect import ACR_LEVELS, MINIMAL_SCOPES
+from modern.i18n import N_
 
 ENVIRONMENTS = ("development", "test", "production")
 LOCAL_FRANCECONNECT = "http://127.0.0.1:9400/api/v2"
@@ -60,8 +61,8 @@ class Settings:
     # Télépoints compatibility: the notice sent with every legacy answer (AvisMigration
     # header, banner), the `Deprecation` date and the closing date (`Sunset`): the day after
     # it, every legacy operation answers SERVICE_CLOS. Empty URL: this service's home page.
-    migration_notice: str = ("Télépoints est remplacé par le service Mes points permis. "
-                             "Activez votre compte dès maintenant.")
+    migration_notice: str = N_("Télépoints est remplacé par le service Mes points permis. "
+                               "Activez votre compte dès maintenant.")
     new_service_url: str = ""
     telepoints_deprecation_date: dt.date = dt.date(2026, 9, 1)
     telepoints_sunset_date: dt.date = dt.date(2027, 6, 30)

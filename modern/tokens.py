@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from modern.db import db
 from modern.errors import DomainError
+from modern.i18n import N_
 from modern.retention import Purge, Rule
 
 
@@ -127,16 +128,16 @@ class TokenService:
         try:
             payload, signed_at = self._serializer(chosen).loads(token, return_timestamp=True)
         except (BadSignature, UnicodeError, ValueError):
-            raise TokenInvalid("Ce lien n'est pas valide.") from None
+            raise TokenInvalid(N_("Ce lien n'est pas valide.")) from None
         issued = signed_at.timestamp()
         now = self.clock()
         if issued > now + 60:  # from the future: a clock skew we do not accept
-            raise TokenInvalid("Ce lien n'est pas valide.")
+            raise TokenInvalid(N_("Ce lien n'est pas valide."))
         if now - issued > chosen.max_age:
-            raise TokenExpired("Ce lien a expiré. Demandez-en un nouveau.")
+            raise TokenExpired(N_("Ce lien a expiré. Demandez-en un nouveau."))
         if not isinstance(payload, dict) or not isinstance(payload.get("s"), str) \
                 or not isinstance(payload.get("j"), str):
-            raise TokenInvalid("Ce lien n'est pas valide.")
+            raise TokenInvalid(N_("Ce lien n'est pas valide."))
         return TokenClaims(purpose=chosen.name, subject=payload["s"], token_id=payload["j"],
                            issued_at=dt.datetime.fromtimestamp(issued, dt.UTC),
                            data=payload.get("d") or {})
@@ -154,7 +155,7 @@ class TokenService:
                                       expires_at=claims.issued_at + dt.timedelta(
                                           seconds=chosen.max_age)))
         except IntegrityError:
-            raise TokenUsed("Ce lien a déjà été utilisé.") from None
+            raise TokenUsed(N_("Ce lien a déjà été utilisé.")) from None
         return claims
 
     def purge(self, session: Session) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from adapters.messaging import Message, Messenger
 from modern.holder_proof import Channel, ProofOutcome, ProofResult
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.licences.record import (
     NUMERO_DOSSIER,
@@ -43,8 +44,9 @@ log = logging.getLogger("telepoints.compat")
 # Hands work over to run after the answer, in a session of its own (`modern.after_answer`).
 Later = Callable[[Callable[[Session], None], str], None]
 
-CODE_REQUEST_ANSWER = ("Si les informations fournies correspondent à un dossier, un nouveau "
-                       "code confidentiel sera envoyé au titulaire par SMS ou par courrier.")
+CODE_REQUEST_ANSWER = N_("Si les informations fournies correspondent à un dossier, un "
+                         "nouveau code confidentiel sera envoyé au titulaire par SMS ou par "
+                         "courrier.")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """The answers a legacy client can get instead of data: the contract's `CodeErreur` values,
 with the French message each one carries, the same on the SOAP path and on the web pages.
+SOAP faults carry them as they are (the contract is French); the web pages show them in the
+page's language (marked `N_`, translated where shown).
 
 The message depends on the code only, never on the file or on what went wrong inside: an
 unknown file and a wrong code give the very same bytes.
@@ -9,16 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from modern.i18n import N_
+
 MESSAGES = {
-    "IDENTIFIANTS_INVALIDES": "Numéro de dossier ou code confidentiel incorrect.",
-    "COMPTE_BLOQUE": ("Trop d'essais infructueux : l'accès à ce dossier est suspendu "
-                      "temporairement."),
-    "CODE_EXPIRE": "Ce code confidentiel a expiré. Demandez un nouveau code.",
-    "REQUETE_INVALIDE": "La requête ne respecte pas le contrat du service Télépoints.",
-    "TROP_DE_REQUETES": "Trop de requêtes. Réessayez dans quelques instants.",
-    "SERVICE_INDISPONIBLE": "Le service est momentanément indisponible. Réessayez plus tard.",
-    "SERVICE_CLOS": ("Le service Télépoints est fermé. Consultez vos points sur le nouveau "
-                     "service."),
+    "IDENTIFIANTS_INVALIDES": N_("Numéro de dossier ou code confidentiel incorrect."),
+    "COMPTE_BLOQUE": N_("Trop d'essais infructueux : l'accès à ce dossier est suspendu "
+                        "temporairement."),
+    "CODE_EXPIRE": N_("Ce code confidentiel a expiré. Demandez un nouveau code."),
+    "REQUETE_INVALIDE": N_("La requête ne respecte pas le contrat du service Télépoints."),
+    "TROP_DE_REQUETES": N_("Trop de requêtes. Réessayez dans quelques instants."),
+    "SERVICE_INDISPONIBLE": N_("Le service est momentanément indisponible. Réessayez plus "
+                               "tard."),
+    "SERVICE_CLOS": N_("Le service Télépoints est fermé. Consultez vos points sur le nouveau "
+                       "service."),
 }
 
 

@@ -27,12 +27,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from modern import tokens
 from modern.after_answer import after_answer
 from modern.db import db
 from modern.holder_proof import Channel
+from modern.i18n import N_
 from modern.licences.record import NUMERO_DOSSIER, normalise_numero
 from modern.messaging import messenger
 from modern.metrics import LEGACY_REQUESTS
@@ -53,8 +55,8 @@ ACTIVATION_PATH = "/compte/activation/"
 STATUS = {"IDENTIFIANTS_INVALIDES": 400, "CODE_EXPIRE": 400, "COMPTE_BLOQUE": 403,
           "REQUETE_INVALIDE": 400, "TROP_DE_REQUETES": 429, "SERVICE_INDISPONIBLE": 503,
           "SERVICE_CLOS": 410}
-ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalidé (solde nul)",
-         "ANNULE": "Annulé"}
+ETATS = {"VALIDE": N_("Valide"), "SUSPENDU": N_("Suspendu"),
+         "INVALIDE": N_("Invalidé (solde nul)"), "ANNULE": N_("Annulé")}
 
 
 def _csrf_token() -> str:
@@ -68,14 +70,15 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf", "")
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
-        abort(400, "Le formulaire a expiré. Rechargez la page et recommencez.")
+        abort(400, N_("Le formulaire a expiré. Rechargez la page et recommencez."))
 
 
 def _paris(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(PARIS)
-    return f"{local:%d/%m/%Y} à {local:%H} h {local:%M}"
+    return _("%(jour)s à %(heures)s h %(minutes)s", jour=local.strftime("%d/%m/%Y"),
+             heures=local.strftime("%H"), minutes=local.strftime("%M"))
 
 
 # Its own name: the modern pages register a `date_fr` of their own (dates in words), and
@@ -93,8 +96,11 @@ def _date_telepoints(value: dt.date | dt.datetime | None) -> str:
 def _page_context() -> dict[str, Any]:
     traffic = installed(current_app)
     coming = traffic.announcement(compat().clock()) if traffic is not None else None
-    return {"csrf_token": _csrf_token, "notice": compat().notice, "etats": ETATS,
-            "announcement": coming}
+    notice = compat().notice
+    # The configured notice is shown translated when it is the default text (the catalogue
+    # has it), as configured otherwise.
+    return {"csrf_token": _csrf_token, "notice": notice, "notice_text": _(notice.message),
+            "etats": ETATS, "announcement": coming}
 
 
 @blueprint.before_request
@@ -122,9 +128,9 @@ def _census(response: Response) -> Response:
 
 
 def _refusal(template: str, error: TelepointsError, **values: Any) -> Response:
-    message = error.message
+    message = _(error.message)
     if error.code == "COMPTE_BLOQUE" and error.locked_until is not None:
-        message = f"{message} Réessayez après le {_paris(error.locked_until)}."
+        message += " " + _("Réessayez après le %(moment)s.", moment=_paris(error.locked_until))
     response = make_response(render_template(template, error=error, message=message, **values),
                              STATUS[error.code])
     if error.retry_after is not None:
@@ -231,7 +237,7 @@ def lost_code() -> BaseResponse | str:
     except ValueError:
         return _refusal("telepoints/code_perdu.html", TelepointsError("REQUETE_INVALIDE"),
                         numero=normalise_numero(numero), sent=False,
-                        field_error="Indiquez la date de naissance au format JJ/MM/AAAA.")
+                        field_error=_("Indiquez la date de naissance au format JJ/MM/AAAA."))
     context = compat()
     try:
         _admit()
@@ -248,5 +254,5 @@ def lost_code() -> BaseResponse | str:
         return _refusal("telepoints/code_perdu.html", TelepointsError("SERVICE_INDISPONIBLE"),
                         numero=normalise_numero(numero), sent=False)
     return render_template("telepoints/code_perdu.html", numero="", sent=True,
-                           answer=consultation.CODE_REQUEST_ANSWER)
+                           answer=_(consultation.CODE_REQUEST_ANSWER))
 

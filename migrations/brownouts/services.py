@@ -120,6 +120,8 @@ class Brownouts:
     def _current(self) -> list[Window]:
         """The windows as last read; read again off the request path (a thread) when older
         than `refresh_seconds`, so that no request waits for the database on their account."""
+        if time.monotonic() - self._read_at < self.refresh_seconds:
+            return self._windows  # fresh: no lock (both are replaced whole, never changed)
         with self._lock:
             stale = not self._reading and not self._closed and \
                 time.monotonic() - self._read_at >= self.refresh_seconds

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import flash, g, redirect, request, session, url_for
+from flask_babel import gettext
 
 from modern.accounts import devices, possession
 from modern.accounts.models import Account
 from modern.accounts.sessions import AUTH_KEY
 from modern.db import db
+from modern.i18n import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 METHOD_PASSWORD = "password"  # noqa: S105 - the sign-in method, not a secret
@@ -111,9 +113,10 @@ def possession_proved() -> bool:
     return bool(g.possession_proved)
 
 
-POSSESSION_NEEDED = ("Votre compte n'a pas encore prouvé qu'il est celui du titulaire du "
-                     "permis : saisissez le code d'activation reçu par SMS ou par courrier, "
-                     "votre code confidentiel Télépoints, ou connectez-vous avec FranceConnect.")
+POSSESSION_NEEDED = N_("Votre compte n'a pas encore prouvé qu'il est celui du titulaire du "
+                       "permis : saisissez le code d'activation reçu par SMS ou par courrier, "
+                       "votre code confidentiel Télépoints, ou connectez-vous avec "
+                       "FranceConnect.")
 
 
 def possession_required(view: F) -> F:
@@ -124,7 +127,7 @@ def possession_required(view: F) -> F:
         if current_account() is None:
             return redirect(url_for("accounts.sign_in_form", suivant=request.path), 303)
         if not possession_proved():
-            flash(POSSESSION_NEEDED, "info")
+            flash(gettext(POSSESSION_NEEDED), "info")
             return redirect(url_for("home.dashboard"), 303)
         return view(*args, **kwargs)
 

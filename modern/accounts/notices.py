@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from flask_babel import gettext
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -22,15 +23,17 @@ from modern import agent_audit, tokens
 from modern.accounts import account_data, possession
 from modern.accounts.models import Account, WebSession
 from modern.contacts_on_file import ContactOnFile, contact_for
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.logs import mask_numero
 from modern.messaging import messenger
 
 log = logging.getLogger("modern.accounts")
 NOT_ME = "not_me"
-SUBJECT_PREFIX = "Mes points permis : "
-_SIGNATURE = ("\n\n-- \nMes points permis, le service de consultation du solde de points du "
-              "permis de conduire.\nCe message est envoyé automatiquement : n'y répondez pas.")
+SUBJECT_PREFIX = N_("Mes points permis : ")
+_SIGNATURE = N_("Mes points permis, le service de consultation du solde de points du permis de "
+                "conduire.\nCe message est envoyé automatiquement : n'y répondez pas.")
+_SIGNATURE_LINE = "\n\n-- \n"
 
 # What happened to the file, as the holder reads it.
 CREATED = "created"  # an account was opened for the file
@@ -53,8 +56,22 @@ def _ending(numero: str) -> str:
 
 def send_email(email: str, subject: str, body: str, purpose: str,
                secrets: tuple[str, ...] = ()) -> None:
+    """A notice, in French: it warns a holder who may not be the person at the keyboard (the
+    language of whoever triggered it is not the reader's choice)."""
     messenger().send(Message(channel="email", recipient=email, subject=SUBJECT_PREFIX + subject,
-                             body=body + _SIGNATURE, purpose=purpose, secrets=secrets))
+                             body=body + _SIGNATURE_LINE + _SIGNATURE, purpose=purpose,
+                             secrets=secrets))
+
+
+def reply_email(email: str, subject: str, body: str, purpose: str,
+                secrets: tuple[str, ...] = (), **values: object) -> None:
+    """The answer to the person at the keyboard, at the address they typed (the link they
+    asked for, what became of their request), in the language of their request. `subject`
+    and `body` are marked texts (`N_`); `values` fill the body's `{placeholders}`."""
+    messenger().send(Message(
+        channel="email", recipient=email, subject=gettext(SUBJECT_PREFIX) + gettext(subject),
+        body=gettext(body).format(**values) + _SIGNATURE_LINE + gettext(_SIGNATURE),
+        purpose=purpose, secrets=secrets))
 
 
 def not_me_token(account: Account) -> str:
@@ -180,8 +197,8 @@ def _not_me_account(session: Session, claims: tokens.TokenClaims) -> Account:
     except ValueError:
         account = None
     if account is None or claims.data.get("c") != _stamp(account.created_at):
-        raise tokens.TokenInvalid("Ce lien n'est plus valable : le compte qu'il désigne "
-                                  "n'existe plus.")
+        raise tokens.TokenInvalid(N_("Ce lien n'est plus valable : le compte qu'il désigne "
+                                     "n'existe plus."))
     return account
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from modern.accounts.models import (
     Account,
 )
 from modern.holder_proof import Channel, holder_proof
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.licences.record import NUMERO_DOSSIER, normalise_numero
 from modern.logs import mask_numero
@@ -83,7 +85,8 @@ def _event(factor: str, outcome: str, *, numero: str | None = None,
         "account_id": account.id if account is not None else None, **extra})
 
 
-_send = notices.send_email
+_send = notices.send_email  # notices: French (see notices.send_email)
+_reply = notices.reply_email  # answers to the person at the keyboard: their language
 
 
 def _ending(numero: str) -> str:
@@ -123,9 +126,9 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
     password_hash = passwords.hash_password(request.password)
     proof, outcome = _prove(session, numero, request)
     if outcome is not None:
-        _send(email, "votre demande de compte", _NOT_MATCHING.format(
-            ending=_ending(numero) if numero else "",
-            reason=_LOCKED_REASON if outcome is SignUpOutcome.LOCKED else ""), "compte_refuse")
+        _reply(email, N_("votre demande de compte"), _NOT_MATCHING, "compte_refuse",
+               reason="\n" + gettext(_LOCKED_REASON) + "\n"
+               if outcome is SignUpOutcome.LOCKED else "")
         _event(proof, outcome.value, numero=numero)
         return outcome
 
@@ -138,8 +141,8 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
                       told=notices.CLOSED_BY_CODE)
         existing = None
     if existing is not None and existing.active:
-        _send(email, "un compte existe déjà", _EXISTS_TO_NEW.format(
-            ending=_ending(numero), reset=links.reset_request()), "compte_existant")
+        _reply(email, N_("un compte existe déjà"), _EXISTS_TO_NEW, "compte_existant",
+               ending=_ending(numero), reset=links.reset_request())
         if existing.email and existing.email != email:
             _send(existing.email, "demande de création de compte pour votre dossier",
                   _EXISTS_TO_OWNER.format(ending=_ending(numero),
@@ -148,8 +151,8 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
         return SignUpOutcome.ACCOUNT_EXISTS
     holder = session.scalar(select(Account).where(Account.email == email))
     if holder is not None and holder.active:
-        _send(email, "adresse déjà utilisée", _EMAIL_TAKEN.format(
-            reset=links.reset_request()), "compte_existant")
+        _reply(email, N_("adresse déjà utilisée"), _EMAIL_TAKEN, "compte_existant",
+               reset=links.reset_request())
         _event(proof, SignUpOutcome.EMAIL_TAKEN.value, numero=numero)
         return SignUpOutcome.EMAIL_TAKEN
 
@@ -164,8 +167,8 @@ def sign_up(session: Session, request: SignUp, links: Links) -> SignUpOutcome:
     except IntegrityError:
         # A concurrent sign-up for the same file or address won the race (the database's
         # unique constraints decide); this one ends like any other refusal.
-        _send(email, "un compte existe déjà", _EXISTS_TO_NEW.format(
-            ending=_ending(numero), reset=links.reset_request()), "compte_existant")
+        _reply(email, N_("un compte existe déjà"), _EXISTS_TO_NEW, "compte_existant",
+               ending=_ending(numero), reset=links.reset_request())
         _event(proof, SignUpOutcome.ACCOUNT_EXISTS.value, numero=numero)
         return SignUpOutcome.ACCOUNT_EXISTS
     if proof in (PROOF_CODE, PROOF_ACTIVATION):
@@ -223,9 +226,9 @@ def _send_confirmation(account: Account, links: Links) -> None:
     assert account.email is not None
     token = token_service().issue(CONFIRMATION, str(account.id), e=account.email)
     link = links.confirmation(token)
-    _send(account.email, "confirmez votre adresse électronique", _CONFIRM.format(
-        ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
-        "confirmation_courriel", secrets=(link,))
+    _reply(account.email, N_("confirmez votre adresse électronique"), _CONFIRM,
+           "confirmation_courriel", secrets=(link,), ending=_ending(account.numero), link=link,
+           hours=CONFIRMATION_HOURS)
 
 
 def confirm_email(session: Session, token: str, links: Links) -> Account:
@@ -233,7 +236,7 @@ def confirm_email(session: Session, token: str, links: Links) -> Account:
     claims = token_service().consume(session, CONFIRMATION, token)
     account = _account_for(session, claims)
     if account is None or account.email != claims.data.get("e"):
-        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+        raise tokens.TokenInvalid(N_("Ce lien n'est pas valide."))
     if account.email_confirmed_at is None:
         account.email_confirmed_at = _now()
         _activated(session, account, links)
@@ -247,7 +250,7 @@ def check_confirmation(session: Session, token: str) -> Account:
     claims = token_service().verify(CONFIRMATION, token)
     account = _account_for(session, claims)
     if account is None or account.email != claims.data.get("e"):
-        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+        raise tokens.TokenInvalid(N_("Ce lien n'est pas valide."))
     return account
 
 
@@ -344,13 +347,13 @@ def request_password_reset(session: Session, email: str, links: Links) -> None:
                                   else "0" * 16)
     link = links.reset(token)
     if not known or account is None:
-        _send(email, "réinitialisation du mot de passe", _NO_ACCOUNT, "reinitialisation",
-              secrets=(link,))
+        _reply(email, N_("réinitialisation du mot de passe"), _NO_ACCOUNT, "reinitialisation",
+               secrets=(link,))
         _event("password_reset_request", "unknown")
         return
     minutes = tokens.PURPOSES[RESET].max_age // 60
-    _send(email, "réinitialisation du mot de passe", _RESET.format(link=link, minutes=minutes),
-          "reinitialisation", secrets=(link,))
+    _reply(email, N_("réinitialisation du mot de passe"), _RESET, "reinitialisation",
+           secrets=(link,), link=link, minutes=minutes)
     _event("password_reset_request", "sent", numero=account.numero, account=account)
 
 
@@ -362,7 +365,7 @@ def check_reset(session: Session, token: str) -> Account:
 def _reset_account(session: Session, claims: TokenClaims) -> Account:
     account = _account_for(session, claims)
     if account is None or claims.data.get("p") != _password_fingerprint(account):
-        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+        raise tokens.TokenInvalid(N_("Ce lien n'est pas valide."))
     return account
 
 
@@ -415,15 +418,15 @@ def send_email_change_link(session: Session, account: Account, new_email: str,
     email = normalise_email(new_email)
     taken = session.scalar(select(Account.id).where(Account.email == email))
     if taken is not None:
-        _send(email, "adresse déjà utilisée", _EMAIL_TAKEN.format(
-            reset=links.reset_request()), "compte_existant")
+        _reply(email, N_("adresse déjà utilisée"), _EMAIL_TAKEN, "compte_existant",
+               reset=links.reset_request())
         return
     token = token_service().issue(EMAIL_CHANGE, str(account.id), e=email,
                                   o=account.email or "")
     link = links.email_change(token)
-    _send(email, "confirmez votre nouvelle adresse électronique", _CONFIRM_CHANGE.format(
-        ending=_ending(account.numero), link=link, hours=CONFIRMATION_HOURS),
-        "confirmation_courriel", secrets=(link,))
+    _reply(email, N_("confirmez votre nouvelle adresse électronique"), _CONFIRM_CHANGE,
+           "confirmation_courriel", secrets=(link,), ending=_ending(account.numero), link=link,
+           hours=CONFIRMATION_HOURS)
 
 
 def confirm_email_change(session: Session, token: str, links: Links) -> Account:
@@ -433,9 +436,9 @@ def confirm_email_change(session: Session, token: str, links: Links) -> Account:
     account = _account_for(session, claims)
     new, old = str(claims.data.get("e", "")), str(claims.data.get("o", ""))
     if account is None or (account.email or "") != old or not new:
-        raise tokens.TokenInvalid("Ce lien n'est pas valide.")
+        raise tokens.TokenInvalid(N_("Ce lien n'est pas valide."))
     if session.scalar(select(Account.id).where(Account.email == new)) is not None:
-        raise tokens.TokenInvalid("Cette adresse est déjà celle d'un autre compte.")
+        raise tokens.TokenInvalid(N_("Cette adresse est déjà celle d'un autre compte."))
     account.email = new
     account.email_confirmed_at = _now()
     session.flush()
@@ -638,8 +641,10 @@ def password_proves(account: Account, password: str) -> bool:
 
 
 # -- messages ----------------------------------------------------------------------------------
+# Answers to the person at the keyboard are marked for translation (`N_`, sent by `_reply`);
+# notices to a holder who may be someone else stay French (`_send`).
 
-_CONFIRM = """Bonjour,
+_CONFIRM = N_("""Bonjour,
 
 Pour activer votre compte Mes points permis (dossier se terminant par {ending}), confirmez
 votre adresse électronique en ouvrant ce lien dans les {hours} heures :
@@ -647,21 +652,21 @@ votre adresse électronique en ouvrant ce lien dans les {hours} heures :
 {link}
 
 Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : aucun compte ne sera
-activé."""
+activé.""")
 
-_CONFIRM_CHANGE = """Bonjour,
+_CONFIRM_CHANGE = N_("""Bonjour,
 
 Pour que cette adresse devienne celle de votre compte Mes points permis (dossier se terminant
 par {ending}), ouvrez ce lien dans les {hours} heures :
 
 {link}
 
-Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.""")
 
-_LOCKED_REASON = ("\nTrop d'essais infructueux ont eu lieu pour ce dossier : il est bloqué "
-                  "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect.\n")
+_LOCKED_REASON = N_("Trop d'essais infructueux ont eu lieu pour ce dossier : il est bloqué "
+                    "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect.")
 
-_NOT_MATCHING = """Bonjour,
+_NOT_MATCHING = N_("""Bonjour,
 
 Nous n'avons pas pu créer de compte Mes points permis : les informations saisies ne
 correspondent pas à un dossier de permis de conduire, ou la preuve donnée n'est pas valable.
@@ -670,16 +675,16 @@ Vérifiez le numéro de dossier et, tels qu'ils figurent sur votre permis, votre
 naissance, tous vos prénoms et votre date de naissance, puis recommencez. Vous pouvez aussi
 vous connecter avec FranceConnect.
 
-Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.""")
 
-_EXISTS_TO_NEW = """Bonjour,
+_EXISTS_TO_NEW = N_("""Bonjour,
 
 Un compte Mes points permis existe déjà pour le dossier se terminant par {ending}.
 Connectez-vous avec l'adresse électronique de ce compte, ou avec FranceConnect.
 
 Mot de passe oublié ? {reset}
 
-Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.""")
 
 _EXISTS_TO_OWNER = """Bonjour,
 
@@ -689,22 +694,22 @@ Quelqu'un a demandé à créer un compte Mes points permis pour votre dossier (s
 Si c'est vous, connectez-vous avec cette adresse, ou avec FranceConnect. Mot de passe
 oublié ? {reset}"""
 
-_EMAIL_TAKEN = """Bonjour,
+_EMAIL_TAKEN = N_("""Bonjour,
 
 Cette adresse électronique est déjà celle d'un compte Mes points permis : un seul compte
 peut l'utiliser. Connectez-vous avec elle, ou utilisez une autre adresse.
 
-Mot de passe oublié ? {reset}"""
+Mot de passe oublié ? {reset}""")
 
-_NO_ACCOUNT = """Bonjour,
+_NO_ACCOUNT = N_("""Bonjour,
 
 Quelqu'un a demandé à réinitialiser le mot de passe d'un compte Mes points permis avec cette
 adresse électronique, mais aucun compte actif ne l'utilise. Si vous avez un compte, essayez
 l'adresse avec laquelle vous l'avez créé, ou connectez-vous avec FranceConnect.
 
-Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."""
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.""")
 
-_RESET = """Bonjour,
+_RESET = N_("""Bonjour,
 
 Pour choisir un nouveau mot de passe pour votre compte Mes points permis, ouvrez ce lien
 dans les {minutes} minutes :
@@ -712,7 +717,7 @@ dans les {minutes} minutes :
 {link}
 
 Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe
-actuel reste valable."""
+actuel reste valable.""")
 
 _CHANGED_NOTICE = """Bonjour,
 

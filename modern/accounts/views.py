@@ -26,6 +26,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -67,6 +68,7 @@ from modern.accounts.sessions import ServerSessionInterface, SessionStoreUnavail
 from modern.contacts_on_file import contact_for
 from modern.db import db
 from modern.holder_proof import Channel, ProofOutcome, holder_proof
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.settings import Settings
 from modern.throttling import StoreUnavailable, client_address, throttling
@@ -82,9 +84,9 @@ FLOW_SECONDS = 10 * 60
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 F = TypeVar("F", bound=Callable[..., Any])
 
-SIGN_IN_FAILED = ("Adresse électronique ou mot de passe incorrect, ou trop de tentatives "
-                  "récentes. Réessayez dans quelques minutes, réinitialisez votre mot de "
-                  "passe ou connectez-vous avec FranceConnect.")
+SIGN_IN_FAILED = N_("Adresse électronique ou mot de passe incorrect, ou trop de tentatives "
+                    "récentes. Réessayez dans quelques minutes, réinitialisez votre mot de "
+                    "passe ou connectez-vous avec FranceConnect.")
 
 
 def _settings() -> Settings:
@@ -125,9 +127,9 @@ def _rate_limited(scope: str) -> BaseResponse | None:
     decision = throttling().rate_limit.hit(scope, client_address())
     if decision.allowed:
         return None
-    body, status = _message("Trop de demandes", "Vous avez envoyé trop de demandes en peu de "
-                            "temps. Patientez une minute avant de recommencer.", 429,
-                            kind="error")
+    body, status = _message(_("Trop de demandes"), _(
+        "Vous avez envoyé trop de demandes en peu de temps. Patientez une minute avant de "
+        "recommencer."), 429, kind="error")
     response = Response(body, status)
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
@@ -144,15 +146,16 @@ def store_down(error: Exception) -> tuple[str, int]:
     db.session.rollback()
     log.error("counter or session store unavailable", extra={
         "event": "store_down", "store": type(error).__name__})
-    return _message("Service momentanément indisponible",
-                    "Le service ne peut pas traiter votre demande pour le moment. "
-                    "Réessayez dans quelques minutes.", 503, kind="error")
+    return _message(_("Service momentanément indisponible"),
+                    _("Le service ne peut pas traiter votre demande pour le moment. "
+                      "Réessayez dans quelques minutes."), 503, kind="error")
 
 
 def csrf_failed(error: CSRFError) -> tuple[str, int]:
     log.warning("csrf token refused", extra={"event": "csrf_refused", "path": request.path})
-    return _message("Formulaire expiré", "Le formulaire a expiré ou n'a pas été envoyé depuis "
-                    "ce site. Rechargez la page et recommencez.", 400, kind="error")
+    return _message(_("Formulaire expiré"), _(
+        "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. Rechargez la page et "
+        "recommencez."), 400, kind="error")
 
 
 # -- home and landing --------------------------------------------------------------------------
@@ -221,12 +224,12 @@ def sign_in() -> BaseResponse | str | tuple[str, int]:
         access.start(result.account, access.METHOD_PASSWORD)
         return _after_sign_in(target)
     if result.outcome is SignInOutcome.UNCONFIRMED:
-        return _message("Confirmez votre adresse électronique",
-                        "Votre adresse électronique n'est pas encore confirmée. Nous venons de "
-                        f"vous envoyer un nouveau lien, valable {services.CONFIRMATION_HOURS} "
-                        "heures : ouvrez-le pour activer votre compte.")
+        return _message(_("Confirmez votre adresse électronique"), _(
+            "Votre adresse électronique n'est pas encore confirmée. Nous venons de vous "
+            "envoyer un nouveau lien, valable %(heures)d heures : ouvrez-le pour activer votre "
+            "compte.", heures=services.CONFIRMATION_HOURS))
     form.password.data = ""
-    return render_template("compte/connexion.html", error=SIGN_IN_FAILED, **context)
+    return render_template("compte/connexion.html", error=_(SIGN_IN_FAILED), **context)
 
 
 # -- sign-up and confirmation ------------------------------------------------------------------
@@ -286,14 +289,14 @@ def confirm(jeton: str) -> BaseResponse | tuple[str, int]:
         db.session.rollback()
         return _invalid_link(error)
     db.session.commit()
-    flash("Votre adresse électronique est confirmée : vous pouvez vous connecter.", "success")
+    flash(_("Votre adresse électronique est confirmée : vous pouvez vous connecter."), "success")
     return redirect(url_for(".sign_in_form"), 303)
 
 
 def _invalid_link(error: tokens.TokenError) -> tuple[str, int]:
-    return _message("Lien inutilisable", error.message, 400, kind="error", actions=(
-        ("Créer un compte", url_for("accounts.sign_up_form")),
-        ("Se connecter", url_for("accounts.sign_in_form"))))
+    return _message(_("Lien inutilisable"), _(error.message), 400, kind="error", actions=(
+        (_("Créer un compte"), url_for("accounts.sign_up_form")),
+        (_("Se connecter"), url_for("accounts.sign_in_form"))))
 
 
 # -- arrivals from Télépoints ------------------------------------------------------------------
@@ -332,12 +335,12 @@ def activate(jeton: str) -> BaseResponse | str | tuple[str, int]:
 
 
 def _activation_refused(error: tokens.TokenError) -> tuple[str, int]:
-    return _message("Lien d'activation inutilisable", f"{error.message} Les liens d'activation "
-                    "servent une fois et pendant quelques minutes. Reconnectez-vous sur "
-                    "Télépoints pour en obtenir un nouveau, ou créez votre compte avec votre "
-                    "code confidentiel.", 400, kind="error", actions=(
-                        ("Créer un compte", url_for("accounts.sign_up_form")),
-                        ("Télépoints", "/telepoints")))
+    return _message(_("Lien d'activation inutilisable"), _(error.message) + " " + _(
+        "Les liens d'activation servent une fois et pendant quelques minutes. Reconnectez-vous "
+        "sur Télépoints pour en obtenir un nouveau, ou créez votre compte avec votre code "
+        "confidentiel."), 400, kind="error", actions=(
+            (_("Créer un compte"), url_for("accounts.sign_up_form")),
+            ("Télépoints", "/telepoints")))
 
 
 # -- password reset ----------------------------------------------------------------------------
@@ -398,16 +401,15 @@ def reset(jeton: str) -> BaseResponse | str | tuple[str, int]:
     # stays: only a right confidential code clears it.
     _sessions().store.delete_for_account(account.id)
     session.clear()
-    flash("Votre mot de passe est modifié : connectez-vous avec le nouveau.", "success")
+    flash(_("Votre mot de passe est modifié : connectez-vous avec le nouveau."), "success")
     return redirect(url_for(".sign_in_form"), 303)
 
 
 def _invalid_reset(error: tokens.TokenError) -> tuple[str, int]:
-    return _message("Lien inutilisable", f"{error.message} Un lien de réinitialisation sert "
-                    "une fois, pendant un temps limité, et seulement tant que le mot de passe "
-                    "n'a pas changé.", 400, kind="error",
-                    actions=(("Demander un nouveau lien",
-                              url_for("accounts.reset_request_form")),))
+    return _message(_("Lien inutilisable"), _(error.message) + " " + _(
+        "Un lien de réinitialisation sert une fois, pendant un temps limité, et seulement tant "
+        "que le mot de passe n'a pas changé."), 400, kind="error",
+        actions=((_("Demander un nouveau lien"), url_for("accounts.reset_request_form")),))
 
 
 def _sessions() -> ServerSessionInterface:
@@ -420,10 +422,10 @@ def _sessions() -> ServerSessionInterface:
 
 
 def _fc_refused(status: int = 400) -> tuple[str, int]:
-    return _message("Connexion avec FranceConnect impossible",
-                    "La connexion avec FranceConnect n'a pas pu aboutir. Recommencez depuis "
-                    "la page de connexion.", status, kind="error",
-                    actions=(("Revenir à la connexion", url_for("accounts.sign_in_form")),))
+    return _message(_("Connexion avec FranceConnect impossible"),
+                    _("La connexion avec FranceConnect n'a pas pu aboutir. Recommencez depuis "
+                      "la page de connexion."), status, kind="error",
+                    actions=((_("Revenir à la connexion"), url_for("accounts.sign_in_form")),))
 
 
 @blueprint.post("/franceconnect/connexion")
@@ -466,11 +468,10 @@ def franceconnect_callback() -> BaseResponse | tuple[str, int]:
         log.warning("franceconnect returned an error", extra={
             "event": "fc_error", "error": error if _ERROR_CODE.fullmatch(error) else "?"})
         if error == "access_denied":
-            return _message("Connexion annulée", "Vous avez interrompu la connexion avec "
-                            "FranceConnect. Vous pouvez recommencer, ou vous connecter avec "
-                            "votre adresse électronique.", 200,
-                            actions=(("Revenir à la connexion",
-                                      url_for("accounts.sign_in_form")),))
+            return _message(_("Connexion annulée"), _(
+                "Vous avez interrompu la connexion avec FranceConnect. Vous pouvez "
+                "recommencer, ou vous connecter avec votre adresse électronique."), 200,
+                actions=((_("Revenir à la connexion"), url_for("accounts.sign_in_form")),))
         return _fc_refused(400)
     code = request.args.get("code", "")
     if not code:
@@ -491,9 +492,9 @@ def franceconnect_callback() -> BaseResponse | tuple[str, int]:
     if account is not None:
         access.start(account, access.METHOD_FRANCECONNECT, id_token=signed.id_token)
         if relinked:
-            flash("Votre identité FranceConnect a changé d'identifiant ; elle correspond "
-                  "toujours au titulaire de votre dossier, qui vous est de nouveau associé. "
-                  "Un message vous l'a confirmé.", "success")
+            flash(_("Votre identité FranceConnect a changé d'identifiant ; elle correspond "
+                    "toujours au titulaire de votre dossier, qui vous est de nouveau associé. "
+                    "Un message vous l'a confirmé."), "success")
         return _after_sign_in(flow.get("next"))
     # Signed in to an account before FranceConnect? Then that account is proven this
     # person's, should its file turn out to be the one FranceConnect's identity matches.
@@ -555,12 +556,12 @@ def franceconnect_link() -> BaseResponse | str:
     if (answer := _linked(result, link)) is not None:
         return answer
     if result.outcome is LinkOutcome.LOCKED:
-        error = ("Trop d'essais infructueux pour ce numéro de dossier : il est bloqué "
-                 "temporairement. Réessayez plus tard.")
+        error = _("Trop d'essais infructueux pour ce numéro de dossier : il est bloqué "
+                  "temporairement. Réessayez plus tard.")
     else:
-        error = ("Ce numéro de dossier ne correspond pas à votre identité FranceConnect (nom "
-                 "de naissance, prénoms et date de naissance du titulaire). Vérifiez le numéro "
-                 "inscrit sur votre permis ou sur vos courriers.")
+        error = _("Ce numéro de dossier ne correspond pas à votre identité FranceConnect (nom "
+                  "de naissance, prénoms et date de naissance du titulaire). Vérifiez le "
+                  "numéro inscrit sur votre permis ou sur vos courriers.")
     return render_template("compte/rattacher.html", error=error, **context)
 
 
@@ -579,8 +580,8 @@ def _linked(result: services.LinkResult, link: dict[str, Any]) -> BaseResponse |
     if result.outcome is not LinkOutcome.LINKED or result.account is None:
         return None
     access.start(result.account, access.METHOD_FRANCECONNECT, id_token=link["id_token"])
-    flash("Votre identité FranceConnect est rattachée à votre dossier : les prochaines "
-          "fois, vous arriverez directement ici.", "success")
+    flash(_("Votre identité FranceConnect est rattachée à votre dossier : les prochaines "
+            "fois, vous arriverez directement ici."), "success")
     return _after_sign_in(link.get("next"))
 
 
@@ -588,7 +589,7 @@ def _settle_page(link: dict[str, Any], form: SettleForm, error: str | None = Non
                  status: int = 200) -> tuple[str, int]:
     account = db.session.scalar(select(Account).where(Account.numero == link["numero"]))
     email = account.email if account is not None and account.email else ""
-    name, _, domain = email.partition("@")
+    name, _at, domain = email.partition("@")
     masked = f"{name[:1]}•••@{domain}" if email else ""
     return render_template("compte/compte_existant.html", form=form, person=link,
                            masked_email=masked, error=error), status
@@ -624,12 +625,13 @@ def franceconnect_settle() -> BaseResponse | str | tuple[str, int]:
     if result.outcome is LinkOutcome.WRONG_PASSWORD or (
             keep and result.outcome is LinkOutcome.ACCOUNT_ON_FILE):
         form.password.data = ""
-        return _settle_page(link, form, "Ce n'est pas le mot de passe de ce compte, ou trop "
-                            "d'essais ont eu lieu. Réessayez, ou choisissez de le fermer.", 400)
+        return _settle_page(link, form, _("Ce n'est pas le mot de passe de ce compte, ou trop "
+                                          "d'essais ont eu lieu. Réessayez, ou choisissez de "
+                                          "le fermer."), 400)
     if result.closed_account is not None:
         # After the commit, on its own connection (the Redis store keeps no foreign key).
         _sessions().store.delete_for_account(result.closed_account)
-        flash("L'ancien compte de votre dossier a été fermé et son adresse prévenue.", "info")
+        flash(_("L'ancien compte de votre dossier a été fermé et son adresse prévenue."), "info")
     if (answer := _linked(result, link)) is not None:
         return answer
     return _fc_refused(400)
@@ -644,7 +646,7 @@ def franceconnect_settle() -> BaseResponse | str | tuple[str, int]:
 def prove_with_activation_code() -> BaseResponse | tuple[str, int]:
     form = ActivationCodeForm()
     if not form.validate():
-        flash("Saisissez le code d'activation reçu (8 chiffres).", "error")
+        flash(_("Saisissez le code d'activation reçu (8 chiffres)."), "error")
         return redirect(url_for("home.dashboard"), 303)
     if limited := _rate_limited("compte_preuve"):
         return limited
@@ -653,12 +655,12 @@ def prove_with_activation_code() -> BaseResponse | tuple[str, int]:
     outcome = possession.check_code(db.session(), account, form.code.data or "")
     db.session.commit()
     _after_proof(outcome is possession.CodeOutcome.OK, {
-        possession.CodeOutcome.EXPIRED: "Ce code d'activation a expiré : demandez-en un "
-                                        "nouveau.",
-        possession.CodeOutcome.LOCKED: "Trop d'essais infructueux pour ce dossier : il est "
-                                       "bloqué temporairement. Réessayez plus tard, ou "
-                                       "connectez-vous avec FranceConnect.",
-    }.get(outcome, "Ce code d'activation n'est pas le bon, ou il a déjà servi."))
+        possession.CodeOutcome.EXPIRED: _("Ce code d'activation a expiré : demandez-en un "
+                                          "nouveau."),
+        possession.CodeOutcome.LOCKED: _("Trop d'essais infructueux pour ce dossier : il est "
+                                         "bloqué temporairement. Réessayez plus tard, ou "
+                                         "connectez-vous avec FranceConnect."),
+    }.get(outcome, _("Ce code d'activation n'est pas le bon, ou il a déjà servi.")))
     return redirect(url_for("home.dashboard"), 303)
 
 
@@ -668,7 +670,7 @@ def prove_with_activation_code() -> BaseResponse | tuple[str, int]:
 def prove_with_telepoints_code() -> BaseResponse | tuple[str, int]:
     form = TelepointsCodeForm()
     if not form.validate():
-        flash("Saisissez votre code confidentiel Télépoints.", "error")
+        flash(_("Saisissez votre code confidentiel Télépoints."), "error")
         return redirect(url_for("home.dashboard"), 303)
     if limited := _rate_limited("compte_preuve"):
         return limited
@@ -678,17 +680,18 @@ def prove_with_telepoints_code() -> BaseResponse | tuple[str, int]:
     if result.ok:
         possession.record_proof(db.session(), account, POSSESSION_CODE)
     db.session.commit()
-    _after_proof(result.ok, "Trop d'essais infructueux pour ce dossier : il est bloqué "
-                 "temporairement. Réessayez plus tard, ou connectez-vous avec FranceConnect."
+    _after_proof(result.ok, _("Trop d'essais infructueux pour ce dossier : il est bloqué "
+                              "temporairement. Réessayez plus tard, ou connectez-vous avec "
+                              "FranceConnect.")
                  if result.outcome is ProofOutcome.LOCKED else
-                 "Ce code confidentiel n'est pas valable pour ce dossier.")
+                 _("Ce code confidentiel n'est pas valable pour ce dossier."))
     return redirect(url_for("home.dashboard"), 303)
 
 
 def _after_proof(ok: bool, error: str) -> None:
     if ok:
-        flash("C'est fait : votre compte a prouvé qu'il est celui du titulaire du permis. "
-              "Votre solde de points et son historique sont ouverts.", "success")
+        flash(_("C'est fait : votre compte a prouvé qu'il est celui du titulaire du permis. "
+                "Votre solde de points et son historique sont ouverts."), "success")
     else:
         flash(error, "error")
 
@@ -706,12 +709,12 @@ def resend_activation_code() -> BaseResponse | tuple[str, int]:
     sent = notices.send_activation_code(db.session(), account, _links().not_me)
     db.session.commit()
     if sent:
-        flash("Un nouveau code d'activation vient d'être envoyé ; le précédent ne sert "
-              "plus.", "success")
+        flash(_("Un nouveau code d'activation vient d'être envoyé ; le précédent ne sert "
+                "plus."), "success")
     else:
-        flash("Aucun code n'a pu être envoyé : pas de coordonnées enregistrées pour ce "
-              "dossier, ou trois codes déjà envoyés aujourd'hui. Utilisez FranceConnect ou "
-              "votre code confidentiel Télépoints.", "error")
+        flash(_("Aucun code n'a pu être envoyé : pas de coordonnées enregistrées pour ce "
+                "dossier, ou trois codes déjà envoyés aujourd'hui. Utilisez FranceConnect ou "
+                "votre code confidentiel Télépoints."), "error")
     return redirect(url_for("home.dashboard"), 303)
 
 
@@ -741,12 +744,12 @@ def email_change() -> BaseResponse | str | tuple[str, int]:
     db.session.commit()
     if outcome is services.EmailChangeOutcome.WRONG_PASSWORD:
         return render_template("compte/adresse.html", form=form, account=account,
-                               error="Ce n'est pas le mot de passe de votre compte, ou trop "
-                                     "d'essais ont eu lieu."), 400
-    return _message("Vérifiez vos courriels", "Un lien vient d'être envoyé à la nouvelle "
-                    f"adresse, valable {services.CONFIRMATION_HOURS} heures : votre adresse "
-                    "ne change qu'une fois ce lien ouvert.",
-                    actions=(("Retour au tableau de bord", url_for("home.dashboard")),))
+                               error=_("Ce n'est pas le mot de passe de votre compte, ou "
+                                       "trop d'essais ont eu lieu.")), 400
+    return _message(_("Vérifiez vos courriels"), _(
+        "Un lien vient d'être envoyé à la nouvelle adresse, valable %(heures)d heures : votre "
+        "adresse ne change qu'une fois ce lien ouvert.", heures=services.CONFIRMATION_HOURS),
+        actions=((_("Retour au tableau de bord"), url_for("home.dashboard")),))
 
 
 @blueprint.get("/adresse/confirmation/<jeton>")
@@ -767,7 +770,7 @@ def email_change_confirm(jeton: str) -> BaseResponse | tuple[str, int]:
         db.session.rollback()
         return _invalid_link(error)
     db.session.commit()
-    flash("Votre nouvelle adresse électronique est confirmée.", "success")
+    flash(_("Votre nouvelle adresse électronique est confirmée."), "success")
     return redirect(url_for("home.dashboard"), 303)
 
 
@@ -797,16 +800,16 @@ def not_me(jeton: str) -> BaseResponse | tuple[str, int]:
     db.session.commit()
     # After the commit, on its own connection: whoever used the account is out at once.
     _sessions().store.delete_for_account(account_id)
-    return _message("Compte fermé", "Le compte a été fermé et nos agents ont été prévenus. "
-                    "Pour consulter vous-même votre solde de points, connectez-vous avec "
-                    "FranceConnect ou créez votre compte avec votre code confidentiel.",
-                    actions=(("Se connecter", url_for("accounts.sign_in_form")),))
+    return _message(_("Compte fermé"), _(
+        "Le compte a été fermé et nos agents ont été prévenus. Pour consulter vous-même votre "
+        "solde de points, connectez-vous avec FranceConnect ou créez votre compte avec votre "
+        "code confidentiel."), actions=((_("Se connecter"), url_for("accounts.sign_in_form")),))
 
 
 def _not_me_refused(error: tokens.TokenError) -> tuple[str, int]:
-    return _message("Lien inutilisable", f"{error.message} Un lien « ce n'est pas moi » sert "
-                    "une fois.", 400, kind="error",
-                    actions=(("Se connecter", url_for("accounts.sign_in_form")),))
+    return _message(_("Lien inutilisable"), _(error.message) + " " + _(
+        "Un lien « ce n'est pas moi » sert une fois."), 400, kind="error",
+        actions=((_("Se connecter"), url_for("accounts.sign_in_form")),))
 
 
 # -- sign-out ----------------------------------------------------------------------------------
@@ -828,12 +831,13 @@ def sign_out() -> BaseResponse:
         try:
             target = client.logout_url(str(id_token), state)
         except FranceConnectError:
-            flash("Vous êtes déconnecté de ce service. FranceConnect n'a pas pu être joint : "
-                  "fermez votre navigateur pour terminer votre session FranceConnect.", "info")
+            flash(_("Vous êtes déconnecté de ce service. FranceConnect n'a pas pu être joint : "
+                    "fermez votre navigateur pour terminer votre session FranceConnect."),
+                  "info")
             return redirect(url_for("home.index"), 303)
         session[FC_LOGOUT] = {"state": state, "at": time.time()}
         return redirect(target, 303)
-    flash("Vous êtes déconnecté.", "info")
+    flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("home.index"), 303)
 
 
@@ -844,8 +848,8 @@ def franceconnect_logged_out() -> BaseResponse:
     if not same_secret(expected, request.args.get("state")):
         log.warning("franceconnect logout return refused", extra={
             "event": "fc_logout_state_refused"})
-        flash("Vous êtes déconnecté de ce service.", "info")
+        flash(_("Vous êtes déconnecté de ce service."), "info")
     else:
-        flash("Vous êtes déconnecté de ce service et de FranceConnect.", "info")
+        flash(_("Vous êtes déconnecté de ce service et de FranceConnect."), "info")
     return redirect(url_for("home.index"), 303)
 

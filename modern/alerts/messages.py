@@ -1,5 +1,8 @@
 """The texts of alert messages: the confirmation link, and the change with its new figures.
 
+The confirmation answers the holder's request on the preferences page: it is written in the
+language of that request. An alert is sent by the registry import, with no request: French.
+
 A message names the file by its last four characters only, never whole. It carries the new
 balance: it goes only to an address the holder confirmed as theirs (L223-7: the points are
 the holder's to know).
@@ -9,19 +12,35 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext
+
 from adapters.messaging import Message
 from modern.alerts.models import EMAIL
+from modern.i18n import N_
 from modern.points.rules import PARIS, french_date
 
 if TYPE_CHECKING:
     from modern.alerts.models import AlertChange
     from modern.alerts.services import Links
 
-SUBJECT_PREFIX = "Mes points permis : "
+SUBJECT_PREFIX = N_("Mes points permis : ")
 ETATS = {"VALIDE": "valide", "SUSPENDU": "suspendu", "INVALIDE": "invalidé (solde nul)",
          "ANNULE": "annulé"}
-_SIGNATURE = ("\n\n-- \nMes points permis, le service de consultation du solde de points du "
-              "permis de conduire.\nCe message est envoyé automatiquement : n'y répondez pas.")
+_SIGNATURE_LINE = "\n\n-- \n"
+_SIGNATURE = N_("Mes points permis, le service de consultation du solde de points du permis de "
+                "conduire.\nCe message est envoyé automatiquement : n'y répondez pas.")
+_CONFIRM_EMAIL = N_("""Bonjour,
+
+Vous avez demandé à recevoir à cette adresse une alerte quand le solde de points ou l'état de \
+votre permis de conduire change dans le fichier national.
+
+Pour confirmer, ouvrez ce lien dans les 24 heures :
+{link}
+
+Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : aucune alerte ne sera \
+envoyée.""")
+_CONFIRM_SMS = N_("Mes points permis : pour recevoir vos alertes par SMS, confirmez dans les "
+                  "24 h : {link}")
 
 
 def _points(value: int) -> str:
@@ -29,19 +48,15 @@ def _points(value: int) -> str:
 
 
 def confirmation(channel: str, address: str, link: str) -> Message:
+    """In the language of the holder's request (the preferences page)."""
     if channel == EMAIL:
         return Message(
             channel="email", recipient=address,
-            subject=SUBJECT_PREFIX + "confirmez l'adresse de vos alertes",
-            body=("Bonjour,\n\nVous avez demandé à recevoir à cette adresse une alerte quand "
-                  "le solde de points ou l'état de votre permis de conduire change dans le "
-                  "fichier national.\n\nPour confirmer, ouvrez ce lien dans les 24 heures :\n"
-                  f"{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce "
-                  "message : aucune alerte ne sera envoyée." + _SIGNATURE),
-            purpose="alerte_confirmation", secrets=(link,))
+            subject=gettext(SUBJECT_PREFIX) + gettext(N_("confirmez l'adresse de vos alertes")),
+            body=gettext(_CONFIRM_EMAIL).format(link=link) + _SIGNATURE_LINE
+            + gettext(_SIGNATURE), purpose="alerte_confirmation", secrets=(link,))
     return Message(channel="sms", recipient=address,
-                   body=("Mes points permis : pour recevoir vos alertes par SMS, confirmez "
-                         f"dans les 24 h : {link}"),
+                   body=gettext(_CONFIRM_SMS).format(link=link),
                    purpose="alerte_confirmation", secrets=(link,))
 
 
@@ -71,7 +86,7 @@ def alert(channel: str, address: str, change: AlertChange, links: Links) -> Mess
                   "l'infraction.\n\nLe détail, l'historique et les prochaines restitutions de "
                   f"points :\n{links.dashboard}\n\nVous recevez ce message parce que vous avez "
                   "demandé ces alertes. Pour ne plus les recevoir :\n"
-                  f"{links.preferences}" + _SIGNATURE),
+                  f"{links.preferences}" + _SIGNATURE_LINE + _SIGNATURE),
             purpose="alerte_changement")
     figures = " ".join(facts)
     return Message(channel="sms", recipient=address,

@@ -37,6 +37,7 @@ from modern.accounts.models import Account
 from modern.alerts import messages
 from modern.alerts.models import EMAIL, AlertChange, AlertContact
 from modern.errors import DomainError
+from modern.i18n import N_
 from modern.licences.importer import Change
 from modern.logs import mask_numero
 from modern.phones import normalise_mobile
@@ -80,8 +81,8 @@ def normalise_phone(raw: str) -> str:
     overseas departments, other countries)."""
     number = normalise_mobile(raw)
     if number is None:
-        raise InvalidContact("Saisissez un numéro de téléphone mobile valide, par exemple "
-                             "06 12 34 56 78.")
+        raise InvalidContact(N_("Saisissez un numéro de téléphone mobile valide, par exemple "
+                                "06 12 34 56 78."))
     return number
 
 
@@ -148,8 +149,9 @@ def _contact_for(session: Session, subject: str, data: Mapping[str, Any]) -> Ale
         AlertContact.account_id == int(subject),
         AlertContact.channel == values.get("channel"))) if subject.isdigit() else None
     if contact is None or contact.address != values.get("address"):
-        raise InvalidContact("Ce lien ne correspond plus à une demande d'alerte en cours : "
-                             "choisissez à nouveau vos alertes depuis votre tableau de bord.")
+        raise InvalidContact(N_("Ce lien ne correspond plus à une demande d'alerte en cours : "
+                                "choisissez à nouveau vos alertes depuis votre tableau de "
+                                "bord."))
     return contact
 
 

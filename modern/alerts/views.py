@@ -18,19 +18,20 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import EmailField, TelField
-from wtforms.validators import DataRequired, Length
 
 from modern import tokens
 from modern.accounts import access
-from modern.accounts.forms import EMAIL, REQUIRED, ActionForm, Form, csrf
+from modern.accounts.forms import ActionForm, csrf
 from modern.accounts.models import Account
 from modern.alerts import services
+from modern.alerts.forms import EmailForm, PhoneForm
 from modern.alerts.models import CHANNELS, SMS
 from modern.alerts.models import EMAIL as EMAIL_CHANNEL
 from modern.db import db
+from modern.i18n import N_
 from modern.messaging import messenger
 from modern.settings import Settings
 from modern.throttling import RateLimiter, StoreUnavailable, client_address, throttling
@@ -38,14 +39,6 @@ from modern.throttling import RateLimiter, StoreUnavailable, client_address, thr
 blueprint = Blueprint("alerts", __name__, url_prefix="/tableau-de-bord/alertes")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LINKS_PER_ACCOUNT_PER_DAY = 5
-
-
-class EmailForm(Form):
-    email = EmailField("Adresse électronique", [DataRequired(REQUIRED), Length(max=254), EMAIL])
-
-
-class PhoneForm(Form):
-    telephone = TelField("Numéro de téléphone mobile", [DataRequired(REQUIRED), Length(max=30)])
 
 
 def _settings() -> Settings:
@@ -78,16 +71,17 @@ def _csrf() -> None:
 
 @blueprint.errorhandler(CSRFError)
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:
-    return _message("Formulaire expiré", "Le formulaire a expiré ou n'a pas été envoyé depuis "
-                    "ce site. Rechargez la page et recommencez.", 400, kind="error")
+    return _message(_("Formulaire expiré"), _(
+        "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. Rechargez la page et "
+        "recommencez."), 400, kind="error")
 
 
 @blueprint.errorhandler(StoreUnavailable)
 def _store_down(error: StoreUnavailable) -> tuple[str, int]:
     db.session.rollback()
-    return _message("Service momentanément indisponible", "Le service ne peut pas traiter "
-                    "votre demande pour le moment. Réessayez dans quelques minutes.", 503,
-                    kind="error")
+    return _message(_("Service momentanément indisponible"), _(
+        "Le service ne peut pas traiter votre demande pour le moment. Réessayez dans quelques "
+        "minutes."), 503, kind="error")
 
 
 def _page(account: Account, email_form: EmailForm | None = None,
@@ -111,8 +105,9 @@ def _refused(scope_key: str) -> BaseResponse | None:
         decision = daily.hit("alerts-links", scope_key)
     if decision.allowed:
         return None
-    body, status = _message("Trop de demandes", "Vous avez demandé trop de liens de "
-                            "confirmation. Réessayez plus tard.", 429, kind="error")
+    body, status = _message(_("Trop de demandes"), _(
+        "Vous avez demandé trop de liens de confirmation. Réessayez plus tard."), 429,
+        kind="error")
     response = Response(body, status)
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
@@ -140,9 +135,9 @@ def choose_email() -> BaseResponse | tuple[str, int]:
     outcome = services.choose(db.session(), account, EMAIL_CHANNEL, address, links(),
                               token_service(), messenger())
     db.session.commit()
-    flash("Alertes par courriel activées." if outcome is services.ContactOutcome.ACTIVE else
-          f"Un lien de confirmation a été envoyé à {address}. Les alertes commenceront dès "
-          "que vous l'aurez ouvert.", "success")
+    flash(_("Alertes par courriel activées.") if outcome is services.ContactOutcome.ACTIVE
+          else _("Un lien de confirmation a été envoyé à %(adresse)s. Les alertes commenceront "
+                 "dès que vous l'aurez ouvert.", adresse=address), "success")
     return redirect(url_for("alerts.preferences"), 303)
 
 
@@ -157,15 +152,15 @@ def choose_sms() -> BaseResponse | tuple[str, int]:
         try:
             number = services.normalise_phone(form.telephone.data or "")
         except services.InvalidContact as error:
-            form.telephone.errors = [*form.telephone.errors, error.message]
+            form.telephone.errors = [*form.telephone.errors, _(error.message)]
     if number is None:
         return _page(account, phone_form=form, status=422)
     if (refused := _refused(f"account-{account.id}")) is not None:
         return refused
     services.choose(db.session(), account, SMS, number, links(), token_service(), messenger())
     db.session.commit()
-    flash("Un lien de confirmation a été envoyé par SMS. Les alertes commenceront dès que "
-          "vous l'aurez ouvert.", "success")
+    flash(_("Un lien de confirmation a été envoyé par SMS. Les alertes commenceront dès que "
+            "vous l'aurez ouvert."), "success")
     return redirect(url_for("alerts.preferences"), 303)
 
 
@@ -178,8 +173,8 @@ def stop(canal: str) -> BaseResponse:
     if channel in CHANNELS:
         services.stop(db.session(), account, str(channel))
         db.session.commit()
-        flash("Alertes par courriel arrêtées." if channel == EMAIL_CHANNEL
-              else "Alertes par SMS arrêtées.", "success")
+        flash(_("Alertes par courriel arrêtées.") if channel == EMAIL_CHANNEL
+              else _("Alertes par SMS arrêtées."), "success")
     return redirect(url_for("alerts.preferences"), 303)
 
 
@@ -201,12 +196,13 @@ def confirm(jeton: str) -> BaseResponse | tuple[str, int]:
         db.session.rollback()
         return _invalid(error)
     db.session.commit()
-    return _message("Alertes confirmées", "Vous recevrez une alerte dès que le fichier "
-                    "national change votre solde de points ou l'état de votre permis.",
-                    actions=(("Mon tableau de bord", url_for("home.dashboard")),))
+    return _message(_("Alertes confirmées"), _(
+        "Vous recevrez une alerte dès que le fichier national change votre solde de points ou "
+        "l'état de votre permis."),
+        actions=((_("Mon tableau de bord"), url_for("home.dashboard")),))
 
 
 def _invalid(error: Exception) -> tuple[str, int]:
-    text = getattr(error, "message", "Ce lien n'est pas valide.")
-    return _message("Lien de confirmation inutilisable", text, 400, kind="error",
-                    actions=(("Choisir mes alertes", url_for("alerts.preferences")),))
+    text = getattr(error, "message", N_("Ce lien n'est pas valide."))
+    return _message(_("Lien de confirmation inutilisable"), _(text), 400, kind="error",
+                    actions=((_("Choisir mes alertes"), url_for("alerts.preferences")),))

@@ -48,16 +48,19 @@ REFUSED = N_("Ce code ne permet pas de consulter un permis : il est inconnu, exp
              "demandez un nouveau code au titulaire du permis.")
 
 
+# Translated when shown (lazy); `N_` marks them for the catalogue, as the extraction's keywords
+# do not include `lazy_gettext`.
+DAYS = lazy_gettext(N_("Choisissez une durée de 1 à 30 jours."))
+
+
 class ShareForm(Form):
-    # Translated when shown (lazy); `N_` marks them for the catalogue, as the extraction's
-    # keywords do not include `lazy_gettext`.
     motif = RadioField(lazy_gettext(N_("Pour qui est ce code ?")), choices=[
         SelectChoice(key, lazy_gettext(label)) for key, label in codes.PURPOSES.items()],
         validators=[InputRequired(REQUIRED)])
     duree = IntegerField(lazy_gettext(N_("Durée de validité, en jours")), default=21,
                          validators=[InputRequired(REQUIRED), NumberRange(
-                             codes.MIN_DAYS, codes.MAX_DAYS,
-                             lazy_gettext(N_("Choisissez une durée de 1 à 30 jours.")))])
+                             codes.MIN_DAYS, codes.MAX_DAYS, DAYS)],
+                         invalid_value_message=DAYS)
     alerte = BooleanField(lazy_gettext(N_("Me prévenir par courriel à chaque consultation")))
 
 

@@ -66,6 +66,10 @@ class _Exchange:
     context: Compat  # the layer's settings, codes and clock (read once, not through a proxy)
     traffic: LegacyTraffic | None = None  # census, brownouts, parallel run (legacy_traffic.py)
     operation: str = "-"  # the contract's operation, once the body has named one
+    framing: _Framing | None = None  # what the headers say, read once
+
+    def __post_init__(self) -> None:
+        self.now = self.context.clock()  # one instant for every decision of the request
 
     @property
     def address(self) -> str:
@@ -84,7 +88,7 @@ def _notice(exchange: _Exchange) -> MigrationNotice:
     notice = exchange.context.notice
     message = notice.message
     if exchange.traffic is not None:  # planned outages (brownouts) are announced beforehand
-        coming = exchange.traffic.announcement(exchange.context.clock())
+        coming = exchange.traffic.announcement(exchange.now)
         message = f"{message} {coming}" if coming else message
     return _migration_notice(message, notice.url, notice.last_day)
 
@@ -151,7 +155,7 @@ def _fault(exchange: _Exchange, version: SoapVersion, error: TelepointsError,
 
 def answer(exchange: _Exchange) -> _Answer:
     """The answer to one POST: a contract answer or a contract fault, whatever happens."""
-    framing = _framing(exchange.environ)
+    framing = exchange.framing = _framing(exchange.environ)
     version = framing.version
     if version is None:
         return _fault(exchange, SOAP11, EnvelopeError("type de contenu non pris en charge"), 415)
@@ -227,7 +231,7 @@ def _body(environ: dict[str, Any]) -> bytes:
 def _answer(exchange: _Exchange, version: SoapVersion, framing: _Framing) -> _Answer:
     body = _body(exchange.environ)
     context = exchange.context
-    if context.notice.closed(context.clock()):
+    if context.notice.closed(exchange.now):
         raise TelepointsError("SERVICE_CLOS")
     # Parsing comes before the rate limit (it is bounded: 64 KiB, no DTD, limited depth), so
     # that one round trip to the counters both counts the request and reads the file's lock.
@@ -237,7 +241,7 @@ def _answer(exchange: _Exchange, version: SoapVersion, framing: _Framing) -> _An
     except EnvelopeError:
         _admit(exchange, None)  # a refused message counts against the limit too
         raise
-    if exchange.traffic is not None and exchange.traffic.refuse(context.clock()):
+    if exchange.traffic is not None and exchange.traffic.refuse(exchange.now):
         raise TelepointsError("SERVICE_CLOS")  # a planned outage (brownout)
     numero = None
     if name in CHECK_A_CODE:
@@ -277,7 +281,7 @@ class SoapEndpoint:
                 exchange = _Exchange(environ, context, installed(self.app))
                 result = answer(exchange)
                 if exchange.traffic is not None:  # the client census
-                    version = _framing(environ).version
+                    version = exchange.framing.version if exchange.framing else None
                     exchange.traffic.observe(LegacyRequest(
                         SOAP, exchange.operation, result.outcome,
                         str(environ.get("HTTP_USER_AGENT", "")), exchange.address,

@@ -127,9 +127,10 @@ def test_the_share_code_pages(app: Flask, demo: dict[str, Any], pseudo: None) ->
     empty = client.get("/tableau-de-bord/partages")
     shows_only_catalogue_texts(empty, data)
     token = csrf_from(empty.get_data(as_text=True))
-    wrong = client.post("/tableau-de-bord/partages",
-                        data={"csrf_token": token, "motif": "location", "duree": "99"})
-    shows_only_catalogue_texts(wrong, data, 422)
+    for motif, days in (("location", "99"), ("location", "un mois"), ("voyage", "7")):
+        wrong = client.post("/tableau-de-bord/partages",
+                            data={"csrf_token": token, "motif": motif, "duree": days})
+        shows_only_catalogue_texts(wrong, data, 422)
     made = client.post("/tableau-de-bord/partages", data={
         "csrf_token": token, "motif": "location", "duree": "7", "alerte": "y"})
     code = _code_on(made.get_data(as_text=True))
