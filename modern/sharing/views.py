@@ -20,15 +20,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, IntegerField, RadioField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
 
 from modern.accounts import access
-from modern.accounts.forms import REQUIRED, ActionForm, Form, csrf
+from modern.accounts.forms import ActionForm, csrf
 from modern.consultation.holder import current_holder
 from modern.db import db
 from modern.errors import DomainError
@@ -36,6 +32,7 @@ from modern.i18n import N_
 from modern.messaging import messenger
 from modern.points.services import today_in_paris
 from modern.sharing import codes, notices
+from modern.sharing.forms import ShareForm
 from modern.sharing.hashing import hasher
 from modern.sharing.rights import Rights, rights
 from modern.throttling import StoreUnavailable, client_address, throttling
@@ -46,22 +43,6 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 REFUSED = N_("Ce code ne permet pas de consulter un permis : il est inconnu, expiré ou "
              "révoqué, ou le nom de naissance ne correspond pas. Vérifiez la saisie ou "
              "demandez un nouveau code au titulaire du permis.")
-
-
-# Translated when shown (lazy); `N_` marks them for the catalogue, as the extraction's keywords
-# do not include `lazy_gettext`.
-DAYS = lazy_gettext(N_("Choisissez une durée de 1 à 30 jours."))
-
-
-class ShareForm(Form):
-    motif = RadioField(lazy_gettext(N_("Pour qui est ce code ?")), choices=[
-        SelectChoice(key, lazy_gettext(label)) for key, label in codes.PURPOSES.items()],
-        validators=[InputRequired(REQUIRED)])
-    duree = IntegerField(lazy_gettext(N_("Durée de validité, en jours")), default=21,
-                         validators=[InputRequired(REQUIRED), NumberRange(
-                             codes.MIN_DAYS, codes.MAX_DAYS, DAYS)],
-                         invalid_value_message=DAYS)
-    alerte = BooleanField(lazy_gettext(N_("Me prévenir par courriel à chaque consultation")))
 
 
 def _message(title: str, text: str, status: int, kind: str = "error") -> tuple[str, int]:
