@@ -106,8 +106,8 @@ def http_words(error: HTTPException) -> tuple[str, str]:
     "…")`) is kept, werkzeug's English default is not."""
     status = error.code or 500
     title, default = HTTP_TITLES.get(
-        status, ("Erreur du service", HTTP_TITLES[500][1]) if status >= 500
-        else ("Demande refusée", HTTP_TITLES[400][1]))
+        status, (N_("Erreur du service"), HTTP_TITLES[500][1]) if status >= 500
+        else (N_("Demande refusée"), HTTP_TITLES[400][1]))
     given = error.description
     if given is None or given == type(error).description:
         return title, default
@@ -120,8 +120,11 @@ def wants_json() -> bool:
 
 
 def problem(status: int, title: str, code: str, detail: str, **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "code": code,
-            "detail": detail, "request_id": g.get("request_id"), **extra}
+    """Problem details (RFC 9457). `title` and `detail` are said in the request's language:
+    a catalogue text is translated here, a text the caller already translated (or one that
+    quotes the request) is kept."""
+    body = {"type": "about:blank", "title": gettext(title), "status": status, "code": code,
+            "detail": gettext(detail), "request_id": g.get("request_id"), **extra}
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -151,8 +154,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:
         log.exception("unexpected error")
-        return _render(500, "Erreur interne", "ERREUR_INTERNE",
-                       "Une erreur inattendue est survenue. Réessayez plus tard.")
+        return _render(500, title_for(500), "ERREUR_INTERNE", HTTP_TITLES[500][1])
 
     def _database(error: Exception) -> Response | tuple[str, int]:
         """The database out of reach or out of space (a restart, a failover, a full disk)
@@ -163,8 +165,8 @@ def init_app(app: Flask) -> None:
         cause = error.orig if isinstance(error, DBAPIError) else error
         log.error("database unavailable: request refused", extra={
             "event": "database_unavailable", "error": type(cause).__name__})
-        return _domain(Unavailable("Service momentanément indisponible. Réessayez dans "
-                                   "quelques minutes."))
+        return _domain(Unavailable(N_("Service momentanément indisponible. Réessayez dans "
+                                      "quelques minutes.")))
 
     for kind in (DBAPIError, *DRIVER_UNAVAILABLE):
         app.register_error_handler(kind, _database)

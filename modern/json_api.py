@@ -25,10 +25,12 @@ from werkzeug.datastructures import FileStorage
 
 from modern import validation_messages
 from modern.errors import DomainError, InvalidRequest, NotFound, problem, title_for
+from modern.i18n import N_
 
 validation_messages.install()  # marshmallow's messages in French, before any schema is used
 
 _RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+INVALID = N_("Requête invalide : voir « errors ».")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,12 +74,12 @@ def _unusable(value: Any) -> str | None:
         item = pending.pop()
         if isinstance(item, str):
             if NUL in item:
-                return "Caractère nul (U+0000) interdit."
+                return N_("Caractère nul (U+0000) interdit.")
         elif isinstance(item, bool):
             continue
         elif isinstance(item, int):
             if not -MAX_INTEGER - 1 <= item <= MAX_INTEGER:
-                return "Nombre hors des limites (entier signé de 32 bits)."
+                return N_("Nombre hors des limites (entier signé de 32 bits).")
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
@@ -92,25 +94,25 @@ def refuse_unusable_input() -> None:
     own size limit is set later, by the view's declaration)."""
     for value in (request.view_args or {}).values():
         if _unusable(value):
-            raise NotFound("Aucune ressource à cette adresse.")
+            raise NotFound(N_("Aucune ressource à cette adresse."))
     for name, value in request.args.items(multi=True):
         if (reason := _unusable(value)) or (reason := _unusable(name)):
-            raise InvalidRequest("Requête invalide : voir « errors ».",
+            raise InvalidRequest(INVALID,
                                  errors={name.replace(NUL, ""): [reason]})
 
 
 def json_body() -> dict[str, Any]:
     if not request.is_json:
-        raise InvalidRequest("Le corps de la requête doit être du JSON (Content-Type: "
-                             "application/json).")
+        raise InvalidRequest(N_("Le corps de la requête doit être du JSON (Content-Type: "
+                                "application/json)."))
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser goes: not a request of ours
         data = None
     if data is None:
-        raise InvalidRequest("Le corps de la requête n'est pas du JSON valide.")
+        raise InvalidRequest(N_("Le corps de la requête n'est pas du JSON valide."))
     if not isinstance(data, dict):
-        raise InvalidRequest("Un objet JSON est attendu.")
+        raise InvalidRequest(N_("Un objet JSON est attendu."))
     return data
 
 
@@ -119,11 +121,11 @@ def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as error:
-        raise InvalidRequest("Requête invalide : voir « errors ».",
+        raise InvalidRequest(INVALID,
                              errors=error.normalized_messages()) from None
     for name, value in loaded.items():
         if reason := _unusable(value):
-            raise InvalidRequest("Requête invalide : voir « errors ».",
+            raise InvalidRequest(INVALID,
                                  errors={name: [reason]})
     return loaded
 
@@ -133,8 +135,8 @@ def file_name(upload: FileStorage | None, field: str) -> str | None:
     if upload is None or not upload.filename:
         return None
     if NUL in upload.filename:
-        raise InvalidRequest("Requête invalide : voir « errors ».",
-                             errors={field: ["Caractère nul (U+0000) interdit dans le nom."]})
+        raise InvalidRequest(INVALID,
+                             errors={field: [N_("Caractère nul (U+0000) interdit dans le nom.")]})
     return upload.filename.replace("\\", "/").rsplit("/", 1)[-1] or None
 
 
@@ -142,8 +144,9 @@ def file_name(upload: FileStorage | None, field: str) -> str | None:
 
 def problem_of(error: DomainError, *, authenticate: str) -> Response:
     """The problem details of a domain error, with `WWW-Authenticate: <authenticate>` on a
-    401 and `Retry-After` on a 429."""
-    extra = {"errors": error.details["errors"]} if "errors" in error.details else {}
+    401 and `Retry-After` on a 429; the messages of `errors` in the request's language."""
+    extra = ({"errors": validation_messages.translated(error.details["errors"])}
+             if "errors" in error.details else {})
     response = problem(error.status, title_for(error.status), error.code,
                        error.message, **extra)
     if error.status == 401:

@@ -13,11 +13,15 @@ from __future__ import annotations
 from flask import Flask
 
 from modern.consultation import api, api_docs, web
-from modern.points.rules import french_date
+from modern.points import wording
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["date_fr"] = french_date
+    # Dates, times, points and reasons in the reader's language (modern/points/wording.py).
+    app.jinja_env.filters["date_longue"] = wording.long_date
+    app.jinja_env.filters["heure"] = wording.clock
+    app.jinja_env.filters["points"] = wording.points
+    app.jinja_env.filters["explication"] = wording.explanation
     app.jinja_env.filters["date_court"] = lambda day: day.strftime("%d/%m/%Y") if day else "-"
     web.init_app(app)
     api.init_app(app)

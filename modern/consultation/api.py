@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from marshmallow import Schema
 
 from modern import json_api
@@ -44,7 +45,6 @@ from modern.consultation.schemas import (
 )
 from modern.documents.keys import KeyRing
 from modern.documents.pdf import typed_code
-from modern.documents.seal import FIELD_NAMES
 from modern.documents.verification import check
 from modern.errors import (
     DomainError,
@@ -52,6 +52,7 @@ from modern.errors import (
     Unauthorized,
     Unavailable,
 )
+from modern.i18n import N_
 from modern.points.services import today_in_paris
 from modern.throttling import StoreUnavailable, client_address, throttling
 
@@ -59,6 +60,8 @@ blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
 JSON = "application/json"
 PDF = "application/pdf"
+# Translated where the problem is written (modern/errors.py: `problem`).
+UNAVAILABLE = N_("Service momentanément indisponible. Réessayez dans quelques minutes.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,8 +117,8 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str,
 def _holder() -> Holder:
     found = current_holder()
     if found is None:
-        raise Unauthorized("Connectez-vous au service (FranceConnect ou compte) : cette "
-                           "ressource utilise la session de votre navigateur.")
+        raise Unauthorized(_("Connectez-vous au service (FranceConnect ou compte) : cette "
+                             "ressource utilise la session de votre navigateur."))
     return found
 
 
@@ -130,10 +133,9 @@ def _rate_limit() -> None:
     try:
         decision = throttling().rate_limit.hit(scope, client_address())
     except StoreUnavailable:
-        raise Unavailable("Service momentanément indisponible. Réessayez dans quelques "
-                          "minutes.") from None
+        raise Unavailable(UNAVAILABLE) from None
     if not decision.allowed:
-        raise TooManyRequests("Trop de requêtes : réessayez plus tard.",
+        raise TooManyRequests(_("Trop de requêtes : réessayez plus tard."),
                               retry_after=decision.retry_after)
 
 
@@ -144,8 +146,7 @@ blueprint.before_request(json_api.refuse_unusable_input)
 
 @blueprint.errorhandler(SessionStoreUnavailable)
 def _sessions_down(error: SessionStoreUnavailable) -> Response:
-    return _problem(Unavailable("Service momentanément indisponible. Réessayez dans quelques "
-                                "minutes."))
+    return _problem(Unavailable(UNAVAILABLE))
 
 
 @blueprint.errorhandler(DomainError)
@@ -234,9 +235,9 @@ def forecast(holder: Holder) -> dict[str, Any]:
     o = overview_of(holder)
     return {"date_reference": o.today, "restitutions": o.forecast,
             "date_solde_maximal": o.full_balance_on,
-            "avertissement": "Ces dates supposent qu'aucune nouvelle infraction entraînant un "
-                             "retrait de points ne soit commise (article L223-6 du Code de la "
-                             "route)."}
+            "avertissement": _("Ces dates supposent qu'aucune nouvelle infraction entraînant "
+                               "un retrait de points ne soit commise (article L223-6 du Code "
+                               "de la route).")}
 
 
 @operation("/documents", summary="Les documents disponibles", tag="Documents",
@@ -249,9 +250,9 @@ def document_list(holder: Holder) -> dict[str, Any]:
     for offer in documents.OFFERS:
         available = documents.allowed(holder, offer)
         offers.append({
-            "type": offer.slug, "titre": offer.title, "description": offer.description,
+            "type": offer.slug, "titre": offer.label, "description": offer.text,
             "disponible": available,
-            "motif": None if available else "Connexion avec FranceConnect nécessaire.",
+            "motif": None if available else _("Connexion avec FranceConnect nécessaire."),
             "url": url_for("api_v1.document", kind=offer.slug) if available else None})
     return {"documents": offers}
 
@@ -288,14 +289,13 @@ def _keys() -> KeyRing:
                        "(article L223-7 du Code de la route). Sans authentification.")
 def verify(body: dict[str, Any]) -> dict[str, Any]:
     outcome = check(typed_code(body["code"]), _keys(), today_in_paris())
-    codes = {label: code for code, label in FIELD_NAMES.items()}
     return {
         "authentique": outcome.authentic, "valide": outcome.valid, "expire": outcome.expired,
         "motif": outcome.reason, "type_document": outcome.document_type or None,
         "cle": outcome.key_id or None, "emis_le": outcome.issued_on,
         "valable_jusqu_au": outcome.expires_on,
-        "champs": [{"code": codes.get(label, label), "libelle": label, "valeur": value}
-                   for label, value in outcome.fields],
+        "champs": [{"code": code, "libelle": label, "valeur": value}
+                   for code, label, value in outcome.fields],
     }
 
 

@@ -18,12 +18,14 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 
 from modern.consultation.holder import Holder
 from modern.documents.keys import KeyRing
 from modern.documents.pdf import VALIDITY_MONTHS, Document, build
 from modern.documents.seal import ATTESTATION, RELEVE_INTEGRAL
 from modern.errors import Forbidden, NotFound
+from modern.i18n import N_
 from modern.logs import mask_numero
 
 log = logging.getLogger("modern.consultation")
@@ -37,20 +39,28 @@ class FranceConnectRequired(Forbidden):
 class Offer:
     slug: str  # in URLs
     kind: str  # the seal's document type
-    title: str
+    title: str  # marked for the catalogue: `label` and `text` say them in the reader's words
     description: str
     franceconnect_only: bool
 
+    @property
+    def label(self) -> str:
+        return _(self.title)
+
+    @property
+    def text(self) -> str:
+        return _(self.description, months=VALIDITY_MONTHS)
+
 
 OFFERS = (
-    Offer("attestation", ATTESTATION, "Attestation de droits à conduire",
-          f"Validité du permis, catégories et restrictions, sans le solde de points. Valable "
-          f"{VALIDITY_MONTHS} mois. À remettre à un employeur, un assureur ou un loueur "
-          "(article R225-6 du Code de la route).", False),
-    Offer("releve-integral", RELEVE_INTEGRAL, "Relevé d'information intégral",
-          "Solde de points et historique des retraits, stages et restitutions. Réservé à une "
-          "connexion avec FranceConnect ; ce document est pour vous seul : personne ne peut "
-          "exiger de connaître vos points (article L223-7 du Code de la route).", True),
+    Offer("attestation", ATTESTATION, N_("Attestation de droits à conduire"),
+          N_("Validité du permis, catégories et restrictions, sans le solde de points. "
+             "Valable %(months)s mois. À remettre à un employeur, un assureur ou un loueur "
+             "(article R225-6 du Code de la route)."), False),
+    Offer("releve-integral", RELEVE_INTEGRAL, N_("Relevé d'information intégral"),
+          N_("Solde de points et historique des retraits, stages et restitutions. Réservé à "
+             "une connexion avec FranceConnect ; ce document est pour vous seul : personne ne "
+             "peut exiger de connaître vos points (article L223-7 du Code de la route)."), True),
 )
 BY_SLUG = {offer.slug: offer for offer in OFFERS}
 
@@ -63,11 +73,11 @@ def issue(holder: Holder, slug: str, keys: KeyRing, today: dt.date,
           verify_at: str | None = None) -> Document:
     offer = BY_SLUG.get(slug)
     if offer is None:
-        raise NotFound("Ce document n'existe pas.")
+        raise NotFound(_("Ce document n'existe pas."))
     if not allowed(holder, offer):
-        raise FranceConnectRequired(
+        raise FranceConnectRequired(_(
             "Le relevé d'information intégral n'est délivré qu'après une connexion avec "
-            "FranceConnect. Déconnectez-vous puis reconnectez-vous avec FranceConnect.")
+            "FranceConnect. Déconnectez-vous puis reconnectez-vous avec FranceConnect."))
     document = build(holder.record, offer.kind, keys, today, verify_at)
     log.info("document issued", extra={
         "event": "document_issued", "kind": offer.kind, "document": document.identifier,

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, g
+from flask_babel import gettext as _
 
 from modern.accounts import access
 from modern.accounts.models import Account
@@ -48,11 +49,14 @@ def current_holder() -> Holder | None:
     if account is None:
         return None
     if not access.possession_proved():
-        raise PossessionRequired(access.POSSESSION_NEEDED)
+        raise PossessionRequired(_(
+            "Ce compte n'a pas encore prouvé qu'il est celui du titulaire du permis (code "
+            "d'activation, code confidentiel Télépoints ou FranceConnect) : les points du "
+            "dossier ne lui sont pas montrés."))
     licence = db.session.get(Licence, account.numero)
     if licence is None:
-        raise LicenceMissing("Votre dossier ne figure pas dans la dernière extraction du "
-                             "fichier national des permis de conduire. Réessayez plus tard.")
+        raise LicenceMissing(_("Votre dossier ne figure pas dans la dernière extraction du "
+                               "fichier national des permis de conduire. Réessayez plus tard."))
     return Holder(account, licence.record(),
                   access.auth_method() == access.METHOD_FRANCECONNECT)
 

@@ -13,8 +13,13 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from modern.i18n import N_
 from modern.licences.record import Categorie, LicenceRecord, Mouvement, Suspension
-from modern.points.rules import PARIS, Bilan, Etape, Restitution, add_months, french_date
+from modern.points.rules import PARIS, Bilan, Etape, Restitution, add_months
+from modern.points.wording import explanation, long_date, points
 
 HISTORY_YEARS = 10  # what Mes Points Permis shows, and what we keep on screen
 RENEWAL_NOTICE_MONTHS = 6  # a heavy category expiring sooner than this: time to renew
@@ -23,46 +28,48 @@ VOLUNTARY_COURSE_BALANCE = 6  # letter 48M: at 6 points or less a course is sugg
 # 2 years from 60 to 76, then 1 year.
 HEAVY = frozenset({"C1", "C1E", "C", "CE", "D1", "D1E", "D", "DE"})
 
-ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalidé (solde nul)",
-         "ANNULE": "Annulé"}
+# The tables below are marked for the catalogue and translated where an overview is built
+# (`build`, in the reader's language).
+ETATS = {"VALIDE": N_("Valide"), "SUSPENDU": N_("Suspendu"),
+         "INVALIDE": N_("Invalidé (solde nul)"), "ANNULE": N_("Annulé")}
 CATEGORIES = {
-    "AM": "Cyclomoteurs et quadricycles légers", "A1": "Motocyclettes légères",
-    "A2": "Motocyclettes de puissance limitée (35 kW)", "A": "Motocyclettes",
-    "B1": "Quadricycles lourds", "B": "Voitures (3,5 t et 9 places au plus)",
-    "BE": "Voitures avec remorque", "C1": "Poids lourds de 3,5 t à 7,5 t",
-    "C1E": "Poids lourds C1 avec remorque", "C": "Poids lourds de plus de 3,5 t",
-    "CE": "Poids lourds C avec remorque", "D1": "Minibus (16 passagers au plus)",
-    "D1E": "Minibus avec remorque", "D": "Autobus et autocars",
-    "DE": "Autobus et autocars avec remorque",
+    "AM": N_("Cyclomoteurs et quadricycles légers"), "A1": N_("Motocyclettes légères"),
+    "A2": N_("Motocyclettes de puissance limitée (35 kW)"), "A": N_("Motocyclettes"),
+    "B1": N_("Quadricycles lourds"), "B": N_("Voitures (3,5 t et 9 places au plus)"),
+    "BE": N_("Voitures avec remorque"), "C1": N_("Poids lourds de 3,5 t à 7,5 t"),
+    "C1E": N_("Poids lourds C1 avec remorque"), "C": N_("Poids lourds de plus de 3,5 t"),
+    "CE": N_("Poids lourds C avec remorque"), "D1": N_("Minibus (16 passagers au plus)"),
+    "D1E": N_("Minibus avec remorque"), "D": N_("Autobus et autocars"),
+    "DE": N_("Autobus et autocars avec remorque"),
 }
 # The harmonised European codes printed in column 12 of the licence (directive 2006/126/CE).
 RESTRICTIONS = {
-    "01": "Correction ou protection de la vue", "01.01": "Lunettes",
-    "01.02": "Lentilles de contact", "01.05": "Cache-œil",
-    "01.06": "Lunettes ou lentilles de contact", "01.07": "Aide optique spécifique",
-    "02": "Prothèse auditive ou aide à la communication",
-    "78": "Véhicules à boîte de vitesses automatique uniquement",
-    "95": "Conducteur titulaire d'une qualification professionnelle (CAP/FIMO/FCO)",
-    "96": "Ensemble voiture et remorque jusqu'à 4 250 kg (B96)",
+    "01": N_("Correction ou protection de la vue"), "01.01": N_("Lunettes"),
+    "01.02": N_("Lentilles de contact"), "01.05": N_("Cache-œil"),
+    "01.06": N_("Lunettes ou lentilles de contact"), "01.07": N_("Aide optique spécifique"),
+    "02": N_("Prothèse auditive ou aide à la communication"),
+    "78": N_("Véhicules à boîte de vitesses automatique uniquement"),
+    "95": N_("Conducteur titulaire d'une qualification professionnelle (CAP/FIMO/FCO)"),
+    "96": N_("Ensemble voiture et remorque jusqu'à 4 250 kg (B96)"),
 }
-NATURES = {"RETRAIT": "Retrait de points", "STAGE": "Stage de sensibilisation",
-           "RESTITUTION": "Restitution de points", "INVALIDATION": "Invalidation du permis"}
-MOTIFS = {"SIX_MOIS": "un point, six mois après le retrait", "DEUX_ANS": "deux ans sans infraction",
-          "TROIS_ANS": "trois ans sans infraction", "DIX_ANS": "dix ans après le retrait",
-          "PROBATOIRE": "période probatoire"}
-CLASSES = {"C1": "Contravention de 1re classe", "C2": "Contravention de 2e classe",
-           "C3": "Contravention de 3e classe", "C4": "Contravention de 4e classe",
-           "C5": "Contravention de 5e classe", "DELIT": "Délit"}
+NATURES = {"RETRAIT": N_("Retrait de points"), "STAGE": N_("Stage de sensibilisation"),
+           "RESTITUTION": N_("Restitution de points"),
+           "INVALIDATION": N_("Invalidation du permis")}
+MOTIFS = {"SIX_MOIS": N_("un point, six mois après le retrait"),
+          "DEUX_ANS": N_("deux ans sans infraction"),
+          "TROIS_ANS": N_("trois ans sans infraction"),
+          "DIX_ANS": N_("dix ans après le retrait"), "PROBATOIRE": N_("période probatoire")}
+CLASSES = {"C1": N_("Contravention de 1re classe"), "C2": N_("Contravention de 2e classe"),
+           "C3": N_("Contravention de 3e classe"), "C4": N_("Contravention de 4e classe"),
+           "C5": N_("Contravention de 5e classe"), "DELIT": N_("Délit")}
 
 Level = Literal["info", "avertissement", "alerte"]
 
 
 def _lower(label: str) -> str:
-    return label[:1].lower() + label[1:]
-
-
-def points(value: int) -> str:
-    return f"{value} point{'s' if abs(value) > 1 else ''}"
+    """A label inside a sentence: "Voitures…" reads "voitures…"; a leading code ("C goods
+    vehicles") keeps its capital."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,7 @@ def build(record: LicenceRecord, bilan: Bilan, today: dt.date, *,
     overview = Overview(
         record=record, bilan=bilan, today=today, updated_at=updated,
         days_since_update=max((today - updated.date()).days, 0),
-        status=record.etat_permis, status_label=ETATS[record.etat_permis],
+        status=record.etat_permis, status_label=_(ETATS[record.etat_permis]),
         current_suspension=suspension, suspensions=tuple(record.suspensions),
         on_probation=bilan.en_probatoire,
         probation_start=probation.date_debut if probation else None,
@@ -191,9 +198,11 @@ def _category(category: Categorie, today: dt.date) -> Category:
     heavy = category.code in HEAVY
     expired = until is not None and until < today
     return Category(
-        code=category.code, label=CATEGORIES.get(category.code, category.code),
+        code=category.code,
+        label=_(CATEGORIES[category.code]) if category.code in CATEGORIES else category.code,
         obtained_on=category.date_obtention, valid_until=until,
-        restrictions=tuple((code, RESTRICTIONS.get(code, "")) for code in category.restrictions),
+        restrictions=tuple((code, _(RESTRICTIONS[code]) if code in RESTRICTIONS else "")
+                           for code in category.restrictions),
         heavy=heavy, expired=expired,
         renew_soon=until is not None and not expired
         and until <= add_months(today, RENEWAL_NOTICE_MONTHS))
@@ -206,22 +215,28 @@ def _line(movement: Mouvement, step: Etape | None) -> HistoryLine:
     remark = None
     if step is not None:
         if step.note == "CUMUL_PLAFONNE":
-            remark = (f"Retrait limité à {points(-step.variation)} : les infractions commises "
-                      "en même temps coûtent 8 points au plus (article L223-2).")
+            remark = _("Retrait limité à %(points)s : les infractions commises en même temps "
+                       "coûtent 8 points au plus (article L223-2).",
+                       points=points(-step.variation))
         elif step.note == "STAGE_TROP_RAPPROCHE":
-            remark = ("Sans effet sur le solde : moins d'un an après le stage précédent "
-                      "(article L223-6).")
+            remark = _("Sans effet sur le solde : moins d'un an après le stage précédent "
+                       "(article L223-6).")
         elif step.note == "PERMIS_INVALIDE":
-            remark = "Sans effet sur le solde : le permis était invalidé."
+            remark = _("Sans effet sur le solde : le permis était invalidé.")
         elif movement.type == "STAGE" and step.variation < movement.points:
-            remark = (f"{points(step.variation)} crédité{'s' if step.variation > 1 else ''} : "
-                      f"le solde ne peut dépasser {step.plafond} points.")
+            remark = ngettext("%(points)s crédité : le solde ne peut dépasser %(ceiling)s "
+                              "points.",
+                              "%(points)s crédités : le solde ne peut dépasser %(ceiling)s "
+                              "points.", max(step.variation, 1), points=points(step.variation),
+                              ceiling=step.plafond)
+    classe = CLASSES.get(movement.classe) if movement.classe else None
+    motif = MOTIFS.get(movement.motif) if movement.motif else None
     return HistoryLine(
         id=movement.id, date_valeur=movement.date_valeur, type=movement.type,
-        nature=NATURES[movement.type], points=signed, date_infraction=movement.date_infraction,
-        classe=CLASSES.get(movement.classe) if movement.classe else None,
-        libelle=movement.libelle, lieu=movement.lieu,
-        motif=MOTIFS.get(movement.motif) if movement.motif else None, remark=remark)
+        nature=_(NATURES[movement.type]), points=signed,
+        date_infraction=movement.date_infraction, classe=_(classe) if classe else None,
+        libelle=movement.libelle, lieu=movement.lieu, motif=_(motif) if motif else None,
+        remark=remark)
 
 
 # -- advice ----------------------------------------------------------------------------------
@@ -233,95 +248,119 @@ def _with_advice(o: Overview) -> Overview:
     closed = record.etat_permis in ("INVALIDE", "ANNULE") or record.solde == 0
     if record.etat_permis == "ANNULE":
         advice.append(Advice(
-            "ANNULATION", "alerte", "Votre permis est annulé",
-            "Une décision de justice a annulé votre permis : vous ne pouvez plus conduire. "
-            "Un nouveau permis ne peut être demandé qu'à la fin du délai fixé par le juge."))
+            "ANNULATION", "alerte", _("Votre permis est annulé"),
+            _("Une décision de justice a annulé votre permis : vous ne pouvez plus conduire. "
+              "Un nouveau permis ne peut être demandé qu'à la fin du délai fixé par le juge.")))
     elif closed:
         advice.append(Advice(
-            "INVALIDATION", "alerte", "Votre permis n'est plus valide",
-            "Votre solde est nul : le permis perd sa validité (article L223-1). Remettez-le à "
-            "la préfecture dans les 10 jours qui suivent la réception de la lettre "
-            "recommandée « 48SI » (article R223-3). Vous pourrez demander un nouveau permis 6 "
-            "mois après l'avoir remis, 1 an si une autre invalidation a eu lieu dans les 5 "
-            "ans, après un examen médical et psychotechnique (article L223-5). Aucun point ne "
-            "revient automatiquement, et un stage ne rend plus de points.",
-            "articles L223-1, L223-5 et R223-3 du Code de la route"))
+            "INVALIDATION", "alerte", _("Votre permis n'est plus valide"),
+            _("Votre solde est nul : le permis perd sa validité (article L223-1). Remettez-le "
+              "à la préfecture dans les 10 jours qui suivent la réception de la lettre "
+              "recommandée « 48SI » (article R223-3). Vous pourrez demander un nouveau permis "
+              "6 mois après l'avoir remis, 1 an si une autre invalidation a eu lieu dans les 5 "
+              "ans, après un examen médical et psychotechnique (article L223-5). Aucun point "
+              "ne revient automatiquement, et un stage ne rend plus de points."),
+            _("articles L223-1, L223-5 et R223-3 du Code de la route")))
     if o.current_suspension is not None or record.etat_permis == "SUSPENDU":
         end = o.current_suspension.date_fin if o.current_suspension else None
         start = o.current_suspension.date_debut if o.current_suspension else None
-        period = (f" du {french_date(start)} au {french_date(end)}" if start and end
-                  else f" depuis le {french_date(start)}" if start else "")
+        if start and end:
+            text = _("Votre permis est suspendu du %(start)s au %(end)s : vous ne devez pas "
+                     "conduire pendant cette période.", start=long_date(start),
+                     end=long_date(end))
+        elif start:
+            text = _("Votre permis est suspendu depuis le %(start)s : vous ne devez pas "
+                     "conduire pendant cette période.", start=long_date(start))
+        else:
+            text = _("Votre permis est suspendu : vous ne devez pas conduire pendant cette "
+                     "période.")
         advice.append(Advice(
-            "SUSPENSION", "alerte", "Votre permis est suspendu",
-            f"Votre permis est suspendu{period} : vous ne devez pas conduire pendant cette "
-            "période. Une suspension ne retire pas de points par elle-même ; votre solde "
-            "reste celui indiqué ci-dessous."))
+            "SUSPENSION", "alerte", _("Votre permis est suspendu"),
+            text + " " + _("Une suspension ne retire pas de points par elle-même ; votre "
+                           "solde reste celui indiqué ci-dessous.")))
     if bilan.ecart:
         advice.append(Advice(
-            "ECART", "alerte", "Le solde du fichier ne correspond pas aux mouvements enregistrés",
-            f"Le fichier national indique {points(record.solde)} au "
-            f"{french_date(bilan.date_solde)}, alors que les retraits, stages et restitutions "
-            f"qu'il enregistre donnent {points(bilan.solde_recalcule)} à cette date selon les "
-            "règles de récupération des points (article L223-6). Le solde du fichier national "
-            "reste le solde officiel. S'il vous paraît erroné, demandez sa correction à votre "
-            "préfecture en joignant votre relevé d'information intégral, que vous pouvez "
-            "télécharger ci-dessous après une connexion avec FranceConnect.",
-            "article L223-6 du Code de la route"))
+            "ECART", "alerte",
+            _("Le solde du fichier ne correspond pas aux mouvements enregistrés"),
+            _("Le fichier national indique %(balance)s au %(date)s, alors que les retraits, "
+              "stages et restitutions qu'il enregistre donnent %(computed)s à cette date selon "
+              "les règles de récupération des points (article L223-6). Le solde du fichier "
+              "national reste le solde officiel. S'il vous paraît erroné, demandez sa "
+              "correction à votre préfecture en joignant votre relevé d'information intégral, "
+              "que vous pouvez télécharger ci-dessous après une connexion avec FranceConnect.",
+              balance=points(record.solde), date=long_date(bilan.date_solde),
+              computed=points(bilan.solde_recalcule)),
+            _("article L223-6 du Code de la route")))
     if bilan.en_attente and not closed:
         gained = sum(r.points for r in bilan.en_attente)
         first = bilan.en_attente[0]
         advice.append(Advice(
-            "EN_ATTENTE", "info", "Des points vous sont revenus depuis la dernière mise à jour",
-            f"D'après les règles de récupération, {points(gained)} vous "
-            f"{'sont revenus' if gained > 1 else 'est revenu'} depuis le "
-            f"{french_date(bilan.date_solde)} (le {french_date(first.date)} : "
-            f"{first.explication}). Le fichier national ne l'a pas encore enregistré : votre "
-            f"solde devrait passer à {points(bilan.solde_au_jour)} lors d'une prochaine mise à "
-            "jour.", "article L223-6 du Code de la route"))
+            "EN_ATTENTE", "info", _("Des points vous sont revenus depuis la dernière mise à jour"),
+            ngettext("D'après les règles de récupération, %(points)s vous est revenu depuis le "
+                     "%(since)s (le %(date)s : %(why)s). Le fichier national ne l'a pas encore "
+                     "enregistré : votre solde devrait passer à %(balance)s lors d'une "
+                     "prochaine mise à jour.",
+                     "D'après les règles de récupération, %(points)s vous sont revenus depuis "
+                     "le %(since)s (le %(date)s : %(why)s). Le fichier national ne l'a pas "
+                     "encore enregistré : votre solde devrait passer à %(balance)s lors d'une "
+                     "prochaine mise à jour.", gained, points=points(gained),
+                     since=long_date(bilan.date_solde), date=long_date(first.date),
+                     why=explanation(first), balance=points(bilan.solde_au_jour)),
+            _("article L223-6 du Code de la route")))
     mandatory = bilan.stage_obligatoire
     if mandatory is not None and not closed:
         late = mandatory.date_limite_indicative < o.today
+        texts = [
+            _("En période probatoire, vous avez perdu %(points)s pour une infraction commise "
+              "le %(date)s. Vous devez suivre un stage de sensibilisation à la sécurité "
+              "routière dans les 4 mois qui suivent la réception de la lettre recommandée "
+              "« 48N » : ce délai ne peut pas se terminer avant le %(earliest)s.",
+              points=points(mandatory.points), date=long_date(mandatory.date_infraction),
+              earliest=long_date(mandatory.date_limite_indicative))]
+        if late:
+            texts.append(_("Vérifiez la date à laquelle vous avez reçu cette lettre : si elle "
+                           "remonte à plus de 4 mois, le délai est dépassé."))
+        texts.append(_("Le stage vous rend jusqu'à 4 points et l'amende forfaitaire vous est "
+                       "remboursée. Sans stage dans le délai, vous encourez une amende de 4e "
+                       "classe et une suspension du permis pouvant aller jusqu'à 3 ans."))
         advice.append(Advice(
-            "STAGE_OBLIGATOIRE", "alerte", "Stage obligatoire de sensibilisation",
-            f"En période probatoire, vous avez perdu {points(mandatory.points)} pour une "
-            f"infraction commise le {french_date(mandatory.date_infraction)}. Vous devez suivre "
-            "un stage de sensibilisation à la sécurité routière dans les 4 mois qui suivent la "
-            "réception de la lettre recommandée « 48N » : ce délai ne peut pas se terminer "
-            f"avant le {french_date(mandatory.date_limite_indicative)}. "
-            + ("Vérifiez la date à laquelle vous avez reçu cette lettre : si elle remonte à "
-               "plus de 4 mois, le délai est dépassé. " if late else "")
-            + "Le stage vous rend jusqu'à 4 points et l'amende forfaitaire vous est remboursée. "
-            "Sans stage dans le délai, vous encourez une amende de 4e classe et une suspension "
-            "du permis pouvant aller jusqu'à 3 ans.",
-            "articles L223-6 et R223-4 du Code de la route"))
+            "STAGE_OBLIGATOIRE", "alerte", _("Stage obligatoire de sensibilisation"),
+            " ".join(texts), _("articles L223-6 et R223-4 du Code de la route")))
     elif (not closed and record.solde <= VOLUNTARY_COURSE_BALANCE
           and record.solde < o.ceiling):
         gain = min(4, o.ceiling - record.solde)
-        when = (f" Votre dernier stage a été pris en compte le {french_date(o.last_course)} : "
-                f"un nouveau stage ne pourra l'être qu'à partir du "
-                f"{french_date(o.next_course_from)}." if o.next_course_from and o.last_course
-                else "")
+        texts = [_("Votre solde est de %(balance)s. Un stage de sensibilisation à la sécurité "
+                   "routière (deux jours) vous rendrait %(gain)s, sans dépasser %(ceiling)s "
+                   "points, dès le lendemain de sa fin. Vous pouvez en suivre un par an au "
+                   "plus.", balance=points(record.solde), gain=points(gain),
+                   ceiling=o.ceiling)]
+        if o.next_course_from and o.last_course:
+            texts.append(_("Votre dernier stage a été pris en compte le %(last)s : un nouveau "
+                           "stage ne pourra l'être qu'à partir du %(next)s.",
+                           last=long_date(o.last_course), next=long_date(o.next_course_from)))
         advice.append(Advice(
-            "STAGE_VOLONTAIRE", "avertissement", "Récupérer des points avec un stage",
-            f"Votre solde est de {points(record.solde)}. Un stage de sensibilisation à la "
-            f"sécurité routière (deux jours) vous rendrait {points(gain)}, sans dépasser "
-            f"{o.ceiling} points, dès le lendemain de sa fin. Vous pouvez en suivre un par an "
-            f"au plus.{when}", "articles L223-6 (alinéa 4) et R223-8 du Code de la route"))
+            "STAGE_VOLONTAIRE", "avertissement", _("Récupérer des points avec un stage"),
+            " ".join(texts), _("articles L223-6 (alinéa 4) et R223-8 du Code de la route")))
     # Expired categories first: they forbid driving now.
     for category in sorted(o.categories, key=lambda c: not c.expired):
         if category.expired:
             advice.append(Advice(
-                "CATEGORIE_EXPIREE", "alerte", f"Catégorie {category.code} expirée",
-                f"Votre catégorie {category.code} ({_lower(category.label)}) n'est plus valable "
-                f"depuis le {french_date(category.valid_until or o.today)} : vous ne pouvez "
-                "plus conduire ces véhicules tant qu'elle n'est pas renouvelée."))
+                "CATEGORIE_EXPIREE", "alerte",
+                _("Catégorie %(code)s expirée", code=category.code),
+                _("Votre catégorie %(code)s (%(label)s) n'est plus valable depuis le %(date)s : "
+                  "vous ne pouvez plus conduire ces véhicules tant qu'elle n'est pas "
+                  "renouvelée.", code=category.code, label=_lower(category.label),
+                  date=long_date(category.valid_until or o.today))))
         elif category.renew_soon:
-            extra = (" Elle se renouvelle sur avis d'un médecin agréé ; sa durée de validité "
-                     "est de 5 ans jusqu'à 60 ans, 2 ans de 60 à 76 ans, puis 1 an."
-                     if category.heavy else "")
+            texts = [_("Votre catégorie %(code)s (%(label)s) expire le %(date)s. Demandez son "
+                       "renouvellement avant cette date pour continuer à conduire ces "
+                       "véhicules.", code=category.code, label=_lower(category.label),
+                       date=long_date(category.valid_until or o.today))]
+            if category.heavy:
+                texts.append(_("Elle se renouvelle sur avis d'un médecin agréé ; sa durée de "
+                               "validité est de 5 ans jusqu'à 60 ans, 2 ans de 60 à 76 ans, "
+                               "puis 1 an."))
             advice.append(Advice(
-                "RENOUVELLEMENT", "avertissement", f"Catégorie {category.code} à renouveler",
-                f"Votre catégorie {category.code} ({_lower(category.label)}) expire le "
-                f"{french_date(category.valid_until or o.today)}. Demandez son renouvellement "
-                f"avant cette date pour continuer à conduire ces véhicules.{extra}"))
+                "RENOUVELLEMENT", "avertissement",
+                _("Catégorie %(code)s à renouveler", code=category.code), " ".join(texts)))
     return replace(o, advice=tuple(advice))

@@ -10,6 +10,7 @@ costly request.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from modern.accounts import access
@@ -44,12 +45,14 @@ def rate_limited(scope: str) -> BaseResponse | tuple[str, int] | None:
     try:
         decision = throttling().rate_limit.hit(scope, client_address())
     except StoreUnavailable:
-        return _message("Service momentanément indisponible", "Le service ne peut pas traiter "
-                        "votre demande pour le moment. Réessayez dans quelques minutes.", 503)
+        return _message(_("Service momentanément indisponible"),
+                        _("Le service ne peut pas traiter votre demande pour le moment. "
+                          "Réessayez dans quelques minutes."), 503)
     if decision.allowed:
         return None
-    body, status = _message("Trop de demandes", "Vous avez envoyé trop de demandes en peu de "
-                            "temps. Patientez une minute avant de recommencer.", 429)
+    body, status = _message(_("Trop de demandes"),
+                            _("Vous avez envoyé trop de demandes en peu de temps. Patientez "
+                              "une minute avant de recommencer."), 429)
     response = Response(body, status)
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
@@ -66,12 +69,13 @@ def download(slug: str) -> BaseResponse | tuple[str, int]:
     offer = documents.BY_SLUG.get(slug)
     if offer is not None and not documents.allowed(holder, offer):
         return _message(
-            "Connexion avec FranceConnect nécessaire",
-            "Le relevé d'information intégral, qui contient votre solde de points et son "
-            "historique, n'est délivré qu'après une connexion avec FranceConnect. "
-            "Déconnectez-vous, puis reconnectez-vous avec le bouton FranceConnect. "
-            "L'attestation de droits à conduire reste disponible avec votre connexion actuelle.",
-            403, actions=(("Retour au tableau de bord", url_for("home.dashboard")),))
+            _("Connexion avec FranceConnect nécessaire"),
+            _("Le relevé d'information intégral, qui contient votre solde de points et son "
+              "historique, n'est délivré qu'après une connexion avec FranceConnect. "
+              "Déconnectez-vous, puis reconnectez-vous avec le bouton FranceConnect. "
+              "L'attestation de droits à conduire reste disponible avec votre connexion "
+              "actuelle."),
+            403, actions=((_("Retour au tableau de bord"), url_for("home.dashboard")),))
     today = today_in_paris()
     document = documents.issue(holder, slug, _keys(), today, documents.verification_address())
     response = Response(document.pdf, mimetype="application/pdf")
@@ -81,7 +85,8 @@ def download(slug: str) -> BaseResponse | tuple[str, int]:
 
 
 class DashboardView:
-    """What the dashboard template reads: the overview, the documents offered, the alerts."""
+    """What the dashboard template reads: the overview, the documents offered, the channels
+    of the holder's confirmed alerts (in words)."""
 
     def __init__(self, holder: Holder, overview: Overview) -> None:
         self.holder = holder
@@ -89,7 +94,10 @@ class DashboardView:
         self.offers = [(offer, documents.allowed(holder, offer)) for offer in documents.OFFERS]
         self.franceconnect_available = fc.client() is not None
         self.action = ActionForm()  # the FranceConnect button's CSRF token
-        self.alerts = alerts.contacts(db.session(), holder.account.id)
+        self.alert_channels = ", ".join(
+            _("par courriel") if contact.channel == "email" else _("par SMS")
+            for contact in alerts.contacts(db.session(), holder.account.id).values()
+            if contact.confirmed_at)
 
 
 def consultation() -> DashboardView | None:

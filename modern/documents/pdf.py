@@ -27,16 +27,19 @@ from pypdf.errors import PdfReadError
 
 from modern.documents.keys import KeyRing
 from modern.documents.seal import ATTESTATION, RELEVE_INTEGRAL, US, Verified, seal
+from modern.i18n import N_
 from modern.licences.record import LicenceRecord
 from modern.points.rules import add_months
 
 VALIDITY_MONTHS = 4
-ETATS = {"VALIDE": "Valide", "SUSPENDU": "Suspendu", "INVALIDE": "Invalidé (solde nul)",
-         "ANNULE": "Annulé"}
+# The documents are official French documents: they print these in French. The states are
+# marked for the catalogue for the pages that show them (translated there).
+ETATS = {"VALIDE": N_("Valide"), "SUSPENDU": N_("Suspendu"),
+         "INVALIDE": N_("Invalidé (solde nul)"), "ANNULE": N_("Annulé")}
 # The state as a third party is told it (the attestation, share codes): the holder's label
 # for an invalidated licence says why, "solde nul", which is the balance, the holder's alone
 # to know (Code de la route L223-7).
-THIRD_PARTY_ETATS = {**ETATS, "INVALIDE": "Invalide"}
+THIRD_PARTY_ETATS = {**ETATS, "INVALIDE": N_("Invalide")}
 MOUVEMENTS = {"RETRAIT": "Retrait", "STAGE": "Stage (crédit)", "RESTITUTION": "Restitution",
               "INVALIDATION": "Invalidation"}
 

@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from modern.i18n import N_
+
 GS, US = "\x1d", "\x1f"
 EPOCH = dt.date(2000, 1, 1)
 HEADER_LENGTH = 26
@@ -37,23 +39,25 @@ SIGNATURE_BYTES = 64
 # Document types: ADCS-like attestation of driving rights, and the full record.
 ATTESTATION = "AD"
 RELEVE_INTEGRAL = "AB"
-DOCUMENT_TYPES = {ATTESTATION: "Attestation de droits à conduire",
-                  RELEVE_INTEGRAL: "Relevé d'information intégral"}
+# Names marked for the catalogue: the verifier page says them in the reader's language, the
+# documents themselves in French.
+DOCUMENT_TYPES = {ATTESTATION: N_("Attestation de droits à conduire"),
+                  RELEVE_INTEGRAL: N_("Relevé d'information intégral")}
 
 # Field identifiers (2D-Doc's where one exists: AC file number, 6G surname, 60 first names,
 # 69 birth date, E5 status, E6 categories, E8 issue time).
 FIELD_NAMES = {
-    "ID": "Identifiant du document",
-    "AC": "Numéro de dossier",
-    "6G": "Nom",
-    "60": "Prénoms",
-    "69": "Date de naissance",
-    "E5": "État du permis",
-    "E6": "Catégories",
-    "E7": "Restrictions",
-    "E8": "Date d'édition",
-    "E9": "Fin de validité du document",
-    "H1": "Empreinte du relevé",
+    "ID": N_("Identifiant du document"),
+    "AC": N_("Numéro de dossier"),
+    "6G": N_("Nom"),
+    "60": N_("Prénoms"),
+    "69": N_("Date de naissance"),
+    "E5": N_("État du permis"),
+    "E6": N_("Catégories"),
+    "E7": N_("Restrictions"),
+    "E8": N_("Date d'édition"),
+    "E9": N_("Fin de validité du document"),
+    "H1": N_("Empreinte du relevé"),
 }
 # Fields the seal carries for the service itself, never shown to whoever verifies: the record
 # digest is only meaningful with the service's key.
@@ -61,7 +65,13 @@ SERVICE_ONLY_FIELDS = frozenset({"H1"})
 
 
 class SealError(ValueError):
-    """Why a seal is refused, in French, for the verifier page and the API."""
+    """Why a seal is refused: `text`, French and marked for the catalogue, with its `values`;
+    the verifier page and the API say it in the reader's language."""
+
+    def __init__(self, text: str, **values: str) -> None:
+        super().__init__(text % values if values else text)
+        self.text = text
+        self.values = values
 
 
 class PublicKeys(Protocol):
@@ -123,33 +133,33 @@ def verify(code: str, keys: PublicKeys) -> Verified:
     code = code.strip()
     message, separator, signature = code.rpartition(US)
     if not separator or len(message) < HEADER_LENGTH or not message.startswith("DC04"):
-        raise SealError("Ce code n'est pas un cachet de document reconnu.")
+        raise SealError(N_("Ce code n'est pas un cachet de document reconnu."))
     header = message[:HEADER_LENGTH]
     authority, key_id = header[4:8], header[8:12]
     document_type = header[20:22]
     if authority != AUTHORITY or document_type not in DOCUMENT_TYPES:
-        raise SealError("Ce code n'a pas été émis par ce service.")
+        raise SealError(N_("Ce code n'a pas été émis par ce service."))
     public_key = keys.public_key(key_id)
     if public_key is None:
-        raise SealError(f"La clé de signature {key_id} est inconnue : le document n'est pas "
-                        "authentique.")
+        raise SealError(N_("La clé de signature %(key)s est inconnue : le document n'est pas "
+                           "authentique."), key=key_id)
     try:
         raw = base64.b32decode(signature + "=" * (-len(signature) % 8))
     except ValueError:
         raw = b""
     if len(raw) != SIGNATURE_BYTES:
-        raise SealError("La signature du document est illisible.")
+        raise SealError(N_("La signature du document est illisible."))
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     try:
         public_key.verify(der, message.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
-        raise SealError("La signature ne correspond pas au contenu : le document a été "
-                        "modifié ou n'est pas authentique.") from None
+        raise SealError(N_("La signature ne correspond pas au contenu : le document a été "
+                           "modifié ou n'est pas authentique.")) from None
     try:
         issued_on = EPOCH + dt.timedelta(days=int(header[12:16], 16))
         signed_on = EPOCH + dt.timedelta(days=int(header[16:20], 16))
     except ValueError:
-        raise SealError("Les dates du cachet sont illisibles.") from None
+        raise SealError(N_("Les dates du cachet sont illisibles.")) from None
     body = message[HEADER_LENGTH:]
     fields = {part[:2]: part[2:] for part in body.split(GS) if part} if body else {}
     return Verified(document_type, key_id, issued_on, signed_on, fields)

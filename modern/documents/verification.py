@@ -1,9 +1,12 @@
-"""Verification of a document's seal, shared by the public page and the JSON API."""
+"""Verification of a document's seal, shared by the public page and the JSON API; what it says
+is in the reader's language (the document itself stays French)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
 
 from modern.documents.keys import REVOKED, KeyRing
 from modern.documents.pdf import THIRD_PARTY_ETATS, VALIDITY_MONTHS
@@ -32,8 +35,8 @@ class Outcome:
     expires_on: dt.date | None = None
     expired: bool = False
     revoked: bool = False  # signed with a key since revoked: refused
-    # (label, value) of each attested field, in the seal's order.
-    fields: list[tuple[str, str]] = field(default_factory=list)
+    # (identifier, label, value) of each attested field, in the seal's order.
+    fields: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -51,13 +54,13 @@ def _readable(identifier: str, value: str) -> str:
     if identifier == "60":
         return value.replace("/", " ")
     if identifier == "E5":  # the state in words, as a third party is told it
-        return THIRD_PARTY_ETATS.get(value, value)
+        return _(THIRD_PARTY_ETATS[value]) if value in THIRD_PARTY_ETATS else value
     if identifier == "E6":
         categories = []
         for part in value.split():
-            code, _, until = part.partition("/")
-            categories.append(f"{code} (valable jusqu'au {_readable('E9', until)})"
-                              if until else code)
+            code, _slash, until = part.partition("/")
+            categories.append(_("%(category)s (valable jusqu'au %(date)s)", category=code,
+                                date=_readable("E9", until)) if until else code)
         return ", ".join(categories)
     return value
 
@@ -70,22 +73,22 @@ def lifetime_problem(verified: Verified, keys: KeyRing, today: dt.date) -> str:
     state = keys.state(verified.key_id)
     key_id = verified.key_id
     if verified.signed_on < state.created.date() - _DAY:
-        return (f"Le cachet est daté d'avant la mise en service de la clé {key_id} : il "
-                "n'est pas authentique.")
+        return _("Le cachet est daté d'avant la mise en service de la clé %(key)s : il n'est "
+                 "pas authentique.", key=key_id)
     if state.retired is not None and verified.signed_on > state.retired.date() + _DAY:
-        return (f"Le cachet est daté d'après le retrait de la clé {key_id} : il n'est pas "
-                "authentique.")
+        return _("Le cachet est daté d'après le retrait de la clé %(key)s : il n'est pas "
+                 "authentique.", key=key_id)
     until = verifies_until(state)
     if until is not None and today > until.date():
-        return (f"La clé {key_id} ne fait plus foi depuis le {until:%d/%m/%Y} : ce document "
-                "n'est plus reconnu.")
+        return _("La clé %(key)s ne fait plus foi depuis le %(date)s : ce document n'est plus "
+                 "reconnu.", key=key_id, date=until.strftime("%d/%m/%Y"))
     try:
         expires_on = verified.expires_on
     except ValueError:
-        return "Les dates du cachet sont illisibles."
+        return _("Les dates du cachet sont illisibles.")
     if expires_on is not None and expires_on > add_months(verified.signed_on, VALIDITY_MONTHS):
-        return ("La fin de validité dépasse la durée de validité d'un document : il n'est pas "
-                "authentique.")
+        return _("La fin de validité dépasse la durée de validité d'un document : il n'est pas "
+                 "authentique.")
     return ""
 
 
@@ -93,27 +96,30 @@ def check(code: str, keys: KeyRing, today: dt.date) -> Outcome:
     try:
         verified = verify(code, keys)
     except SealError as error:
-        return Outcome(authentic=False, reason=str(error))
+        return Outcome(authentic=False, reason=_(error.text, **error.values))
+    document_type = _(DOCUMENT_TYPES[verified.document_type])
     if keys.state(verified.key_id).status == REVOKED:
         return Outcome(authentic=False, revoked=True, key_id=verified.key_id,
-                       document_type=DOCUMENT_TYPES[verified.document_type],
-                       reason=f"Document révoqué : la clé de signature {verified.key_id} a été "
-                              "révoquée, ce document n'est plus reconnu comme authentique. "
-                              "Demandez au conducteur un document récent.")
+                       document_type=document_type,
+                       reason=_("Document révoqué : la clé de signature %(key)s a été "
+                                "révoquée, ce document n'est plus reconnu comme authentique. "
+                                "Demandez au conducteur un document récent.",
+                                key=verified.key_id))
     if problem := lifetime_problem(verified, keys, today):
         return Outcome(authentic=False, key_id=verified.key_id, reason=problem,
-                       document_type=DOCUMENT_TYPES[verified.document_type])
+                       document_type=document_type)
     expired = verified.expired(today)
     return Outcome(
         authentic=True,
-        reason=("Ce document est authentique mais sa période de validité est dépassée."
-                if expired else "Ce document est authentique et en cours de validité."),
-        document_type=DOCUMENT_TYPES[verified.document_type],
+        reason=(_("Ce document est authentique mais sa période de validité est dépassée.")
+                if expired else _("Ce document est authentique et en cours de validité.")),
+        document_type=document_type,
         key_id=verified.key_id,
         issued_on=verified.issued_on,
         expires_on=verified.expires_on,
         expired=expired,
         # Each field once: the dates of issue and validity are the outcome's own rows.
-        fields=[(FIELD_NAMES.get(k, k), _readable(k, v)) for k, v in verified.fields.items()
+        fields=[(k, _(FIELD_NAMES[k]) if k in FIELD_NAMES else k, _readable(k, v))
+                for k, v in verified.fields.items()
                 if k not in SERVICE_ONLY_FIELDS and k not in _SHOWN_APART],
     )

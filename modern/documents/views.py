@@ -8,6 +8,7 @@ client address instead, like the JSON verification. Expiry is judged on today's 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from modern.documents import publication
 from modern.documents.keys import KeyRing
@@ -31,13 +32,13 @@ def _refused() -> Response | None:
     except StoreUnavailable:
         return Response(render_template(
             "documents/verifier.html", outcome=None, code="",
-            problem="Le service ne peut pas vérifier de document pour le moment. Réessayez "
-                    "dans quelques minutes."), 503)
+            problem=_("Le service ne peut pas vérifier de document pour le moment. Réessayez "
+                      "dans quelques minutes.")), 503)
     if decision.allowed:
         return None
     response = Response(render_template(
         "documents/verifier.html", outcome=None, code="",
-        problem="Trop de vérifications en peu de temps. Patientez une minute."), 429)
+        problem=_("Trop de vérifications en peu de temps. Patientez une minute.")), 429)
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
 
@@ -54,15 +55,15 @@ def verifier() -> Response | tuple[str, int]:
             data = upload.read(MAX_PDF_BYTES + 1)
             found = code_in_pdf(data) if len(data) <= MAX_PDF_BYTES else None
             if found is None:
-                problem = ("Ce PDF a été modifié après son émission (plusieurs cachets ou "
-                           "mises à jour) : il n'est pas reconnu."
+                problem = (_("Ce PDF a été modifié après son émission (plusieurs cachets ou "
+                             "mises à jour) : il n'est pas reconnu.")
                            if updated_after_issue(data) else
-                           "Ce fichier n'est pas un document PDF émis par ce service.")
+                           _("Ce fichier n'est pas un document PDF émis par ce service."))
             code = found or ""
         else:
             code = typed_code(request.form.get("code", ""))
             if not code:
-                problem = "Saisissez le code du document ou joignez le fichier PDF."
+                problem = _("Saisissez le code du document ou joignez le fichier PDF.")
     outcome = check(code, seal_keys(), today_in_paris()) if code else None
     status = 200 if outcome is None or outcome.valid else 422
     if problem:

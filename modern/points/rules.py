@@ -129,14 +129,11 @@ Note = Literal["STAGE_TROP_RAPPROCHE", "PERMIS_INVALIDE", "CUMUL_PLAFONNE"]
 
 _MONTHS = ("", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
            "septembre", "octobre", "novembre", "décembre")
-_CLASS_TEXT = {"C1": "une contravention de 1re classe", "C2": "une contravention de 2e classe",
-               "C3": "une contravention de 3e classe", "C4": "une contravention de 4e classe",
-               "C5": "une contravention de 5e classe", "DELIT": "un délit"}
-_ORDINALS = ("", "première", "deuxième", "troisième")
 
 
 def french_date(day: dt.date) -> str:
-    """`1er mars 2027`, `16 avril 2026`: dates as the holder reads them."""
+    """`1er mars 2027`, `16 avril 2026`: dates in French words (the pages and the API say
+    them in the reader's language through `wording.long_date`; documents keep French)."""
     return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month]} {day.year}"
 
 
@@ -169,7 +166,8 @@ def _paris_day(moment: dt.datetime) -> dt.date:
 
 
 class Restitution(NamedTuple):
-    """Points given back by the law on `date`, and what is needed to say why."""
+    """Points given back by the law on `date`, and what is needed to say why (in words:
+    `wording.explanation`)."""
 
     date: dt.date
     points: int
@@ -178,39 +176,6 @@ class Restitution(NamedTuple):
     depart: dt.date  # when the clock started: dateValeur, or the start of probation
     mouvement_id: str | None = None  # the withdrawal concerned, or the last one of the series
     cause: str | None = None  # class of the withdrawal; for TROIS_ANS what set the 3 years
-
-    @property
-    def explication(self) -> str:
-        """One French sentence: why these points come back on this date."""
-        start = french_date(self.depart)
-        if self.motif == "SIX_MOIS":
-            return (f"Le point retiré le {start} revient six mois plus tard, aucune nouvelle "
-                    "infraction n'ayant été commise entre-temps (article L223-6, alinéa 3).")
-        if self.motif == "DIX_ANS":
-            nature = _CLASS_TEXT.get(self.cause or "", "une contravention")
-            return (f"Les points retirés le {start} pour {nature} reviennent dix ans après ce "
-                    "retrait, quelles que soient les infractions commises depuis "
-                    "(article L223-6, dernier alinéa).")
-        if self.motif in ("DEUX_ANS", "TROIS_ANS"):
-            years = "deux" if self.motif == "DEUX_ANS" else "trois"
-            text = (f"Aucune nouvelle infraction n'ayant été commise dans les {years} ans qui "
-                    f"suivent le dernier retrait ({start}), le solde revient à {self.solde} "
-                    "points")
-            if self.motif == "DEUX_ANS":
-                return text + " (article L223-6, alinéa 1)."
-            if self.cause == "PROBATOIRE":
-                return text + (". Le délai est de trois ans car ce retrait a eu lieu pendant la "
-                               "période probatoire (articles L223-1 et L223-6).")
-            nature = _CLASS_TEXT.get(self.cause or "", "une infraction grave")
-            return text + (f". Le délai est de trois ans car l'une des infractions de la série "
-                           f"est {nature} (article L223-6, alinéa 2).")
-        if self.cause == "FIN":
-            return (f"Fin de la période probatoire commencée le {start}, sans infraction : le "
-                    f"solde est porté à {self.solde} points (article R223-1).")
-        year = max(1, min(3, self.date.year - self.depart.year))
-        return (f"{_ORDINALS[year].capitalize()} année de la période probatoire commencée le "
-                f"{start} sans infraction : {self.points} points de plus "
-                "(article R223-1, II).")
 
 
 class Etape(NamedTuple):

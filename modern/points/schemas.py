@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from modern.points.wording import explanation
+
 
 class RestitutionSchema(Schema):
     date = fields.Date(required=True)
@@ -15,7 +17,8 @@ class RestitutionSchema(Schema):
     motif = fields.String(required=True)
     solde = fields.Integer(required=True,
                            metadata={"description": "Solde une fois ces points rendus"})
-    explication = fields.String(required=True, metadata={"description": "Pourquoi cette date"})
+    explication = fields.Function(explanation, required=True, metadata={
+        "type": "string", "description": "Pourquoi cette date"})
 
 
 class StageObligatoireSchema(Schema):

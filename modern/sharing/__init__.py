@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from flask_babel import gettext as _
 
 from modern.accounts import account_data
 from modern.points.rules import PARIS
+from modern.points.wording import clock
 from modern.sharing import api as api
 from modern.sharing import calendar_views, views
 from modern.sharing.personal_data import SharingData
@@ -26,4 +28,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(calendar_views.blueprint)
     account_data.register(app, SharingData())
     app.jinja_env.filters["paris_jour"] = lambda m: _paris(m).strftime("%d/%m/%Y")
-    app.jinja_env.filters["paris_moment"] = lambda m: _paris(m).strftime("%d/%m/%Y à %H h %M")
+    app.jinja_env.filters["paris_moment"] = lambda m: _(
+        "%(date)s à %(time)s", date=_paris(m).strftime("%d/%m/%Y"), time=clock(_paris(m)))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from modern.consultation.api import operation
+from flask_babel import gettext as _
+
+from modern.consultation.api import UNAVAILABLE, operation
 from modern.consultation.holder import Holder
 from modern.db import db
 from modern.errors import NotFound, TooManyRequests, Unavailable
@@ -89,7 +91,7 @@ def revoke_share(holder: Holder, share_id: str) -> dict[str, Any]:
     number = (int(share_id) if share_id.isascii() and share_id.isdigit() and len(share_id) < 10
               else 0)
     if codes.revoke(db.session(), holder.account.id, number) is None:
-        raise ShareMissing("Ce code de partage n'existe pas ou n'est pas le vôtre.")
+        raise ShareMissing(_("Ce code de partage n'existe pas ou n'est pas le vôtre."))
     db.session.commit()
     return _listing(holder)
 
@@ -108,12 +110,11 @@ def consult_share(body: dict[str, Any]) -> Any:
     try:
         found = views.consult(body["code"], body["nom"], "api")
     except codes.Locked as error:
-        raise TooManyRequests("Trop d'essais en peu de temps : réessayez plus tard.",
+        raise TooManyRequests(_("Trop d'essais en peu de temps : réessayez plus tard."),
                               retry_after=error.retry_after) from None
     except StoreUnavailable:
         db.session.rollback()
-        raise Unavailable("Service momentanément indisponible. Réessayez dans quelques "
-                          "minutes.") from None
+        raise Unavailable(UNAVAILABLE) from None
     if found is None:
-        raise ShareRefused(views.REFUSED)
+        raise ShareRefused(_(views.REFUSED))
     return found

@@ -9,7 +9,8 @@ the kind of restitution (the explanation of a date can state the balance, so it 
 
 The holder downloads the file from the dashboard, or subscribes to a private address holding a
 secret token (kept as a keyed hash, revocable, replaceable): the subscription is computed at
-each fetch from the national file's latest delivery, so it follows every import.
+each fetch from the national file's latest delivery, so it follows every import. Its words
+are in the language of the request that fetches it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modern.consultation.overview import MOTIFS, Overview, points
+from modern.consultation.overview import MOTIFS, Overview
+from modern.points.wording import explanation, points
 from modern.sharing.hashing import Hasher
 from modern.sharing.models import CalendarFeed
 
@@ -46,32 +49,34 @@ class Entry:
     points: int  # 0 for the end of probation
 
 
-_CONDITION = ("Cette date suppose qu'aucune nouvelle infraction entraînant un retrait de "
-              "points ne soit commise (article L223-6 du Code de la route).")
-
-
 def entries(o: Overview, *, points_in_titles: bool) -> list[Entry]:
     """The events; `points_in_titles` (the holder's choice) puts the points and the balance in
     titles and descriptions alike, else neither says them (the explanation of a date can
     state the balance it brings back, so it goes too)."""
+    condition = _("Cette date suppose qu'aucune nouvelle infraction entraînant un retrait de "
+                  "points ne soit commise (article L223-6 du Code de la route).")
     found = []
     for r in o.forecast:
+        kind = _(MOTIFS[r.motif])
         if points_in_titles:
-            title = f"Permis : +{points(r.points)} (solde {r.solde})"
-            description = (f"Restitution de {points(r.points)} ({MOTIFS[r.motif]}) : "
-                           f"{r.explication} Solde prévu ensuite : {points(r.solde)}. "
-                           + _CONDITION)
+            title = _("Permis : +%(points)s (solde %(balance)s)", points=points(r.points),
+                      balance=r.solde)
+            description = " ".join((
+                _("Restitution de %(points)s (%(kind)s) :", points=points(r.points), kind=kind),
+                explanation(r),
+                _("Solde prévu ensuite : %(balance)s.", balance=points(r.solde)), condition))
         else:
-            title = "Permis : restitution de points prévue"
-            description = (f"Restitution de points prévue ({MOTIFS[r.motif]}). Le nombre de "
-                           "points et votre solde sont sur votre tableau de bord. " + _CONDITION)
+            title = _("Permis : restitution de points prévue")
+            description = " ".join((
+                _("Restitution de points prévue (%(kind)s). Le nombre de points et votre "
+                  "solde sont sur votre tableau de bord.", kind=kind), condition))
         found.append(Entry(r.date, "RESTITUTION", title, description, r.points))
     end = o.probation_end
     if end is not None and end > o.today and o.on_probation:
         found.append(Entry(
-            end, "FIN_PROBATOIRE", "Permis : fin de la période probatoire",
-            "Fin de votre période probatoire : le plafond de votre solde passe à 12 points "
-            "(articles L223-1 et R223-1 du Code de la route).", 0))
+            end, "FIN_PROBATOIRE", _("Permis : fin de la période probatoire"),
+            _("Fin de votre période probatoire : le plafond de votre solde passe à 12 points "
+              "(articles L223-1 et R223-1 du Code de la route)."), 0))
     return sorted(found, key=lambda e: (e.day, e.kind))
 
 
@@ -84,7 +89,7 @@ def ics(o: Overview, uid_of: Hasher, *, points_in_titles: bool,
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", "Mes points permis : prévisions")
+    calendar.add("x-wr-calname", _("Mes points permis : prévisions"))
     calendar.add("x-wr-timezone", "Europe/Paris")
     # Subscribed calendars are fetched again daily: the forecast follows every import.
     calendar.add("refresh-interval", dt.timedelta(days=1), parameters={"VALUE": "DURATION"})
@@ -100,7 +105,7 @@ def ics(o: Overview, uid_of: Hasher, *, points_in_titles: bool,
         event.add("dtend", entry.day + dt.timedelta(days=1))
         event.add("summary", entry.title)
         event.add("description", entry.description)
-        event.add("categories", ["Permis de conduire"])
+        event.add("categories", [_("Permis de conduire")])
         event.add("transp", "TRANSPARENT")
         event.add("class", "PRIVATE")
         calendar.add_component(event)

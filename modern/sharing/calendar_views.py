@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -46,9 +47,9 @@ def _csrf() -> None:
 
 @blueprint.errorhandler(CSRFError)
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:
-    return render_template("compte/message.html", title="Formulaire expiré", kind="error",
-                           text="Le formulaire a expiré ou n'a pas été envoyé depuis ce site. "
-                                "Rechargez la page et recommencez.", actions=()), 400
+    return render_template("compte/message.html", title=_("Formulaire expiré"), kind="error",
+                           text=_("Le formulaire a expiré ou n'a pas été envoyé depuis ce "
+                                  "site. Rechargez la page et recommencez."), actions=()), 400
 
 
 def _ics(body: bytes, filename: str | None) -> Response:
@@ -108,8 +109,8 @@ def unsubscribe() -> BaseResponse:
     assert account is not None
     if calendar.revoke(db.session(), account.id):
         db.session.commit()
-        flash("L'adresse d'abonnement est désactivée : votre agenda ne recevra plus vos "
-              "prévisions.", "success")
+        flash(_("L'adresse d'abonnement est désactivée : votre agenda ne recevra plus vos "
+                "prévisions."), "success")
     return redirect(url_for("calendar.page"))
 
 
@@ -121,7 +122,7 @@ def feed(token: str) -> BaseResponse | tuple[str, int]:
     subscribed = calendar.feed_of(session, hasher(), token)
     licence = session.get(Licence, subscribed.numero) if subscribed is not None else None
     if subscribed is None or licence is None:
-        raise NotFound("Cette adresse d'agenda n'existe pas ou a été désactivée.")
+        raise NotFound(_("Cette adresse d'agenda n'existe pas ou a été désactivée."))
     session.commit()  # a token re-hashed under the current secret key
     record = licence.record()
     day = today_in_paris()

@@ -27,11 +27,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modern.accounts.identity import fold
 from modern.errors import Conflict, InvalidRequest
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
 from modern.sharing.hashing import Hasher
@@ -42,9 +44,12 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typ
 LENGTH = 12
 MIN_DAYS, MAX_DAYS = 1, 30
 MAX_ACTIVE = 5
-PURPOSES = {"location": "Location de véhicule", "employeur": "Employeur",
-            "assurance": "Assurance", "autre": "Autre"}
+# Marked for the catalogue, translated where shown.
+PURPOSES = {"location": N_("Location de véhicule"), "employeur": N_("Employeur"),
+            "assurance": N_("Assurance"), "autre": N_("Autre")}
 RATE_SCOPE = "partage"
+# What a look keeps of an address it cannot read (stored as is, translated where shown).
+UNKNOWN_NETWORK = N_("inconnue")
 _DUMMY = "0" * 64
 # Failures on a code that opens no share are counted as the others, but kept a minute only.
 UNKNOWN_LOCK = "partage:inconnu"
@@ -66,7 +71,7 @@ def formatted(code: str) -> str:
 
 def network(address: str) -> str:
     """The address cut to its network: what a look keeps of the third party."""
-    return network_of(address) or "inconnue"
+    return network_of(address) or UNKNOWN_NETWORK
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -87,18 +92,19 @@ class Created:
 def create(session: Session, hasher: Hasher, *, account_id: int, record: LicenceRecord,
            purpose: str, days: int, notify: bool) -> Created:
     if purpose not in PURPOSES:
-        raise InvalidRequest("Choisissez le motif du partage : location, employeur, "
-                             "assurance ou autre.")
+        raise InvalidRequest(_("Choisissez le motif du partage : location, employeur, "
+                               "assurance ou autre."))
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise InvalidRequest(f"Un code de partage vaut de {MIN_DAYS} à {MAX_DAYS} jours.")
+        raise InvalidRequest(_("Un code de partage vaut de %(min)s à %(max)s jours.",
+                               min=MIN_DAYS, max=MAX_DAYS))
     moment = now()
     live = session.scalar(select(func.count()).select_from(ShareCode).where(
         ShareCode.account_id == account_id, ShareCode.revoked_at.is_(None),
         ShareCode.expires_at > moment))
     if (live or 0) >= MAX_ACTIVE:
-        raise Conflict(f"Vous avez déjà {MAX_ACTIVE} codes de partage en cours : révoquez-en "
-                       "un avant d'en créer un autre.")
-    code = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        raise Conflict(_("Vous avez déjà %(count)s codes de partage en cours : révoquez-en un "
+                         "avant d'en créer un autre.", count=MAX_ACTIVE))
+    code = "".join(secrets.choice(ALPHABET) for _position in range(LENGTH))
     share = ShareCode(
         account_id=account_id, numero=record.numero_dossier,
         code_hash=hasher.digest("code", code),

@@ -19,39 +19,30 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, IntegerField, RadioField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
 
 from modern.accounts import access
-from modern.accounts.forms import REQUIRED, ActionForm, Form, csrf
+from modern.accounts.forms import ActionForm, csrf
 from modern.consultation.holder import current_holder
 from modern.db import db
 from modern.errors import DomainError
+from modern.i18n import N_
 from modern.messaging import messenger
 from modern.points.services import today_in_paris
 from modern.sharing import codes, notices
+from modern.sharing.forms import ShareForm
 from modern.sharing.hashing import hasher
 from modern.sharing.rights import Rights, rights
 from modern.throttling import StoreUnavailable, client_address, throttling
 
 blueprint = Blueprint("sharing", __name__)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-REFUSED = ("Ce code ne permet pas de consulter un permis : il est inconnu, expiré ou révoqué, "
-           "ou le nom de naissance ne correspond pas. Vérifiez la saisie ou demandez un "
-           "nouveau code au titulaire du permis.")
-
-
-class ShareForm(Form):
-    motif = RadioField("Pour qui est ce code ?", choices=[
-        SelectChoice(key, label) for key, label in codes.PURPOSES.items()],
-        validators=[InputRequired(REQUIRED)])
-    duree = IntegerField("Durée de validité, en jours", default=21, validators=[
-        InputRequired(REQUIRED), NumberRange(codes.MIN_DAYS, codes.MAX_DAYS,
-                                             "Choisissez une durée de 1 à 30 jours.")])
-    alerte = BooleanField("Me prévenir par courriel à chaque consultation")
+# One refusal for every reason, the same bytes in a given language (translated where shown).
+REFUSED = N_("Ce code ne permet pas de consulter un permis : il est inconnu, expiré ou "
+             "révoqué, ou le nom de naissance ne correspond pas. Vérifiez la saisie ou "
+             "demandez un nouveau code au titulaire du permis.")
 
 
 def _message(title: str, text: str, status: int, kind: str = "error") -> tuple[str, int]:
@@ -68,15 +59,17 @@ def _csrf() -> None:
 
 @blueprint.errorhandler(CSRFError)
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:
-    return _message("Formulaire expiré", "Le formulaire a expiré ou n'a pas été envoyé depuis "
-                    "ce site. Rechargez la page et recommencez.", 400)
+    return _message(_("Formulaire expiré"), _("Le formulaire a expiré ou n'a pas été envoyé "
+                                              "depuis ce site. Rechargez la page et "
+                                              "recommencez."), 400)
 
 
 @blueprint.errorhandler(StoreUnavailable)
 def _store_down(error: StoreUnavailable) -> tuple[str, int]:
     db.session.rollback()
-    return _message("Service momentanément indisponible", "Le service ne peut pas traiter "
-                    "votre demande pour le moment. Réessayez dans quelques minutes.", 503)
+    return _message(_("Service momentanément indisponible"),
+                    _("Le service ne peut pas traiter votre demande pour le moment. Réessayez "
+                      "dans quelques minutes."), 503)
 
 
 def _page(form: ShareForm | None = None, created: codes.Created | None = None,
@@ -89,7 +82,8 @@ def _page(form: ShareForm | None = None, created: codes.Created | None = None,
         "partages/partages.html", form=form or ShareForm(formdata=None), created=created,
         shares=shares, looks=codes.looks(session, [s.id for s in shares]),
         now=codes.now(), active=codes.active, formatted=codes.formatted,
-        purposes=codes.PURPOSES, action=ActionForm(), problem=problem,
+        purposes=codes.PURPOSES, unknown_network=codes.UNKNOWN_NETWORK, action=ActionForm(),
+        problem=problem,
         notice_address=notices.address_of(session, holder.account.id)), status
 
 
@@ -125,10 +119,10 @@ def revoke(share_id: int) -> BaseResponse | tuple[str, int]:
     assert account is not None
     share = codes.revoke(db.session(), account.id, share_id)
     if share is None:
-        return _message("Code introuvable", "Ce code de partage n'existe pas ou n'est pas le "
-                        "vôtre.", 404)
+        return _message(_("Code introuvable"),
+                        _("Ce code de partage n'existe pas ou n'est pas le vôtre."), 404)
     db.session.commit()
-    flash("Le code de partage est révoqué : il ne permet plus de consulter votre permis.",
+    flash(_("Le code de partage est révoqué : il ne permet plus de consulter votre permis."),
           "success")
     return redirect(url_for("sharing.shares"))
 
@@ -144,19 +138,19 @@ def check() -> BaseResponse | tuple[str, int]:
     name = request.form.get("nom", "")[:200]
     if not codes.normalise(code) or not name.strip():
         return render_template("partages/verifier.html", result=None, refused=False,
-                               problem="Saisissez le code de partage et le nom de naissance "
-                                       "du titulaire."), 422
+                               problem=_("Saisissez le code de partage et le nom de "
+                                         "naissance du titulaire.")), 422
     try:
         found = consult(code, name, "web")
     except codes.Locked as error:
         response = Response(render_template(
             "partages/verifier.html", result=None, refused=False,
-            problem="Trop d'essais en peu de temps. Patientez avant de recommencer."), 429)
+            problem=_("Trop d'essais en peu de temps. Patientez avant de recommencer.")), 429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     if found is None:
         return render_template("partages/verifier.html", result=None, refused=True,
-                               problem=REFUSED), 404
+                               problem=_(REFUSED)), 404
     return render_template("partages/verifier.html", result=found, refused=False), 200
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from modern.accounts.models import Account
 from modern.accounts.notices import created_stamp
 from modern.alerts.services import contacts
 from modern.documents.pdf import VALIDITY_MONTHS
+from modern.i18n import N_
 from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
 from modern.logs import mask_numero
@@ -99,11 +101,14 @@ def endpoints(issuer: str) -> dict[str, str]:
 
 # -- metadata -----------------------------------------------------------------------------------
 
+# Marked for the catalogue: the verifier's page says them in its reader's language; the
+# issuer's metadata in French (its `locale`).
 CLAIM_LABELS = {
-    "family_name": "Nom", "given_name": "Prénoms", "birth_date": "Date de naissance",
-    "file_number": "Numéro de dossier", "licence_status": "État du permis",
-    "driving_privileges": "Catégories", "suspension": "Suspension en cours",
-    "data_date": "Date des données du fichier national",
+    "family_name": N_("Nom"), "given_name": N_("Prénoms"),
+    "birth_date": N_("Date de naissance"), "file_number": N_("Numéro de dossier"),
+    "licence_status": N_("État du permis"), "driving_privileges": N_("Catégories"),
+    "suspension": N_("Suspension en cours"),
+    "data_date": N_("Date des données du fichier national"),
 }
 
 
@@ -176,21 +181,22 @@ def _mask(address: str) -> str:
 
 def make_offer(session: Session, account: Account, issuer: str) -> Offer:
     channel, address, masked = _recipient(session, account)
-    tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
+    tx_code = "".join(secrets.choice("0123456789") for _digit in range(TX_CODE_LENGTH))
     code = token_service().issue("wallet_pre_auth", str(account.id), n=account.numero,
                                  c=created_stamp(account), tx=_tx_digest(tx_code))
-    body = (f"Votre code pour ajouter votre attestation de droits à conduire à votre "
-            f"portefeuille numérique : {tx_code}\nIl est valable 10 minutes. Si vous n'êtes "
-            f"pas à l'origine de cette demande, ignorez ce message.")
+    # Sent while the holder asks for it: in the language of their pages.
+    body = _("Votre code pour ajouter votre attestation de droits à conduire à votre "
+             "portefeuille numérique : %(code)s\nIl est valable 10 minutes. Si vous n'êtes "
+             "pas à l'origine de cette demande, ignorez ce message.", code=tx_code)
     messenger().send(Message(channel=channel, recipient=address,  # type: ignore[arg-type]
-                             subject="Code pour votre portefeuille numérique", body=body,
+                             subject=_("Code pour votre portefeuille numérique"), body=body,
                              purpose="portefeuille_code", secrets=(tx_code,)))
     offer = {"credential_issuer": issuer, "credential_configuration_ids": [CONFIGURATION_ID],
              "grants": {PRE_AUTH_GRANT: {
                  "pre-authorized_code": code,
                  "tx_code": {"input_mode": "numeric", "length": TX_CODE_LENGTH,
-                             "description": "Le code reçu par "
-                                            f"{'SMS' if channel == 'sms' else 'courriel'}"}}}}
+                             "description": _("Le code reçu par SMS") if channel == "sms"
+                             else _("Le code reçu par courriel")}}}}
     link = "openid-credential-offer://?" + urllib.parse.urlencode(
         {"credential_offer": json.dumps(offer, separators=(",", ":"))})
     return Offer(link, masked)
@@ -251,7 +257,7 @@ def _check_proof(session: Session, proof: object, issuer: str, now: float) -> di
     if not isinstance(proof, str):
         raise IssuanceError("invalid_proof", "La preuve de possession n'est pas un JWT.")
     try:
-        header, _ = decode_jwt(proof)
+        header, _claims = decode_jwt(proof)
     except SdJwtError:
         raise IssuanceError("invalid_proof", "La preuve de possession est illisible.") from None
     if header.get("typ") != PROOF_TYPE:
@@ -267,7 +273,7 @@ def _check_proof(session: Session, proof: object, issuer: str, now: float) -> di
         key = ECKey.import_key(jwk)
         if key.as_dict().get("crv") != "P-256":
             raise ValueError("not P-256")
-        _, claims = decode_jwt(proof, key)
+        _header, claims = decode_jwt(proof, key)
     except (JoseError, ValueError, TypeError, SdJwtError):
         raise IssuanceError("invalid_proof", "La signature de la preuve est invalide.") \
             from None
@@ -291,7 +297,7 @@ def _check_proof(session: Session, proof: object, issuer: str, now: float) -> di
 
 def credential(session: Session, authorization: str, body: object, issuer: str,
                keys: WalletKeys, now: dt.datetime) -> dict[str, Any]:
-    scheme, _, access = authorization.partition(" ")
+    scheme, _space, access = authorization.partition(" ")
     if scheme.lower() != "bearer" or not access:
         raise IssuanceError("invalid_token", "Le jeton d'accès manque.", 401)
     tokens = token_service()

@@ -21,6 +21,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
+from modern.i18n import N_
+
 SD_ALG = "sha-256"
 VC_TYPES = ("dc+sd-jwt", "vc+sd-jwt")  # vc+sd-jwt: the name used until Nov 2024, still seen
 KB_TYPE = "kb+jwt"
@@ -28,7 +30,13 @@ ALGORITHMS = ["ES256"]
 
 
 class SdJwtError(ValueError):
-    """A presentation refused; the message, in French, says why."""
+    """A presentation refused: `text`, French and marked for the catalogue, with its
+    `values`, says why (the verifier's page translates it; `str()` is the French)."""
+
+    def __init__(self, text: str, **values: str) -> None:
+        super().__init__(text % values if values else text)
+        self.text = text
+        self.values = values
 
 
 # -- encoding helpers -------------------------------------------------------------------------
@@ -63,10 +71,11 @@ def decode_jwt(token: str, key: ECKey | None = None) -> tuple[dict[str, Any], di
             obj = jws.deserialize_compact(token, key, algorithms=ALGORITHMS)
             header, claims = dict(obj.headers()), json.loads(obj.payload)
     except (JoseError, ValueError, UnicodeError) as exc:
-        raise SdJwtError(f"jeton illisible ou signature invalide ({type(exc).__name__})") \
+        raise SdJwtError(N_("jeton illisible ou signature invalide (%(kind)s)"),
+                         kind=type(exc).__name__) \
             from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise SdJwtError("jeton illisible")
+        raise SdJwtError(N_("jeton illisible"))
     return header, claims
 
 
@@ -145,12 +154,12 @@ def _decode_disclosure(text: str) -> list[Any]:
     try:
         value = json.loads(b64url_decode(text))
     except (ValueError, UnicodeError):
-        raise SdJwtError("une divulgation est illisible") from None
+        raise SdJwtError(N_("une divulgation est illisible")) from None
     if not isinstance(value, list) or len(value) not in (2, 3) \
             or not isinstance(value[0], str):
-        raise SdJwtError("une divulgation n'a pas la forme prévue (RFC 9901 §4.2)")
+        raise SdJwtError(N_("une divulgation n'a pas la forme prévue (RFC 9901 §4.2)"))
     if len(value) == 3 and (not isinstance(value[1], str) or value[1] in ("_sd", "...")):
-        raise SdJwtError("une divulgation porte un nom interdit")
+        raise SdJwtError(N_("une divulgation porte un nom interdit"))
     return value
 
 
@@ -164,18 +173,19 @@ def _rebuild(value: Any, by_digest: dict[str, list[Any]], used: set[str], top: b
             result[name] = _rebuild(member, by_digest, used, False)
         digests = value.get("_sd", [])
         if not isinstance(digests, list):
-            raise SdJwtError("le champ _sd n'est pas une liste")
+            raise SdJwtError(N_("le champ _sd n'est pas une liste"))
         for item in digests:
             if item in used:
-                raise SdJwtError("un condensat apparaît deux fois")
+                raise SdJwtError(N_("un condensat apparaît deux fois"))
             found = by_digest.get(item)
             if found is None:
                 continue  # not disclosed, or a decoy
             used.add(item)
             if len(found) != 3:
-                raise SdJwtError("une divulgation d'élément de liste est utilisée comme champ")
+                raise SdJwtError(N_("une divulgation d'élément de liste est utilisée comme "
+                                    "champ"))
             if found[1] in result:
-                raise SdJwtError(f"le champ {found[1]} est en double")
+                raise SdJwtError(N_("le champ %(name)s est en double"), name=found[1])
             result[found[1]] = _rebuild(found[2], by_digest, used, False)
         return result
     if isinstance(value, list):
@@ -184,13 +194,14 @@ def _rebuild(value: Any, by_digest: dict[str, list[Any]], used: set[str], top: b
             if isinstance(element, dict) and set(element) == {"..."}:
                 ref = element["..."]
                 if ref in used:
-                    raise SdJwtError("un condensat apparaît deux fois")
+                    raise SdJwtError(N_("un condensat apparaît deux fois"))
                 found = by_digest.get(ref)
                 if found is None:
                     continue  # an element not disclosed is removed, not shown empty
                 used.add(ref)
                 if len(found) != 2:
-                    raise SdJwtError("une divulgation de champ est utilisée comme élément")
+                    raise SdJwtError(N_("une divulgation de champ est utilisée comme "
+                                        "élément"))
                 items.append(_rebuild(found[1], by_digest, used, False))
             else:
                 items.append(_rebuild(element, by_digest, used, False))
@@ -201,13 +212,13 @@ def _rebuild(value: Any, by_digest: dict[str, list[Any]], used: set[str], top: b
 def _check_time(claims: Mapping[str, Any], now: float, leeway: int) -> None:
     for name in ("exp", "nbf", "iat"):
         if name in claims and not isinstance(claims[name], int | float):
-            raise SdJwtError(f"la date {name} n'est pas un nombre")
+            raise SdJwtError(N_("la date %(name)s n'est pas un nombre"), name=name)
     if "exp" in claims and now > claims["exp"] + leeway:
-        raise SdJwtError("l'attestation a expiré")
+        raise SdJwtError(N_("l'attestation a expiré"))
     if "nbf" in claims and now < claims["nbf"] - leeway:
-        raise SdJwtError("l'attestation n'est pas encore valable")
+        raise SdJwtError(N_("l'attestation n'est pas encore valable"))
     if "iat" in claims and now < claims["iat"] - leeway:
-        raise SdJwtError("l'attestation est datée dans le futur")
+        raise SdJwtError(N_("l'attestation est datée dans le futur"))
 
 
 def verify_presentation(presentation: str, issuer_key: IssuerKey,
@@ -215,69 +226,72 @@ def verify_presentation(presentation: str, issuer_key: IssuerKey,
     """RFC 9901 §7.1 and §7.3, SD-JWT VC §4: every check, each refusal saying which."""
     parts = presentation.split("~")
     if len(parts) < 2 or not parts[0]:
-        raise SdJwtError("ce n'est pas une présentation SD-JWT")
+        raise SdJwtError(N_("ce n'est pas une présentation SD-JWT"))
     issuer_jwt, disclosures, kb_jwt = parts[0], parts[1:-1], parts[-1]
     if not kb_jwt:
-        raise SdJwtError("la preuve de possession de la clé (KB-JWT) manque")
+        raise SdJwtError(N_("la preuve de possession de la clé (KB-JWT) manque"))
 
     header, _ = decode_jwt(issuer_jwt)
     if header.get("typ") not in VC_TYPES:
-        raise SdJwtError("le type de l'attestation n'est pas dc+sd-jwt")
+        raise SdJwtError(N_("le type de l'attestation n'est pas dc+sd-jwt"))
     if header.get("alg") not in ALGORITHMS:
-        raise SdJwtError("l'algorithme de signature de l'attestation n'est pas accepté")
+        raise SdJwtError(N_("l'algorithme de signature de l'attestation n'est pas accepté"))
     key = issuer_key(header)
     if key is None:
-        raise SdJwtError("l'attestation n'est pas signée par une clé publiée de ce service")
+        raise SdJwtError(N_("l'attestation n'est pas signée par une clé publiée de ce "
+                            "service"))
     header, signed = decode_jwt(issuer_jwt, key)
     if signed.get("iss") != expected.issuer:
-        raise SdJwtError("l'attestation n'a pas été émise par ce service")
+        raise SdJwtError(N_("l'attestation n'a pas été émise par ce service"))
     if signed.get("vct") != expected.vct:
-        raise SdJwtError("ce n'est pas une attestation de droits à conduire de ce service")
+        raise SdJwtError(N_("ce n'est pas une attestation de droits à conduire de ce "
+                            "service"))
     if signed.get("_sd_alg", SD_ALG) != SD_ALG:
-        raise SdJwtError("l'algorithme de condensat n'est pas accepté")
+        raise SdJwtError(N_("l'algorithme de condensat n'est pas accepté"))
     _check_time(signed, expected.now, expected.leeway)
 
     by_digest: dict[str, list[Any]] = {}
     for text in disclosures:
         name = digest(text)
         if name in by_digest:
-            raise SdJwtError("une divulgation est présentée deux fois")
+            raise SdJwtError(N_("une divulgation est présentée deux fois"))
         by_digest[name] = _decode_disclosure(text)
     used: set[str] = set()
     claims = _rebuild(signed, by_digest, used, True)
     if used != set(by_digest):
-        raise SdJwtError("une divulgation n'est pas couverte par la signature de l'émetteur "
-                         "(modifiée ou ajoutée)")
+        raise SdJwtError(N_("une divulgation n'est pas couverte par la signature de "
+                            "l'émetteur (modifiée ou ajoutée)"))
 
     # Key binding (§7.3): the holder's key from cnf, this request's nonce and audience, fresh.
     cnf = signed.get("cnf")
     if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
-        raise SdJwtError("l'attestation n'est liée à aucune clé du titulaire (cnf)")
+        raise SdJwtError(N_("l'attestation n'est liée à aucune clé du titulaire (cnf)"))
     try:
         holder_key = ECKey.import_key(cnf["jwk"])
     except (JoseError, ValueError, TypeError):
-        raise SdJwtError("la clé du titulaire (cnf) est illisible") from None
+        raise SdJwtError(N_("la clé du titulaire (cnf) est illisible")) from None
     kb_header, _ = decode_jwt(kb_jwt)
     if kb_header.get("typ") != KB_TYPE:
-        raise SdJwtError("la preuve de possession n'est pas de type kb+jwt")
+        raise SdJwtError(N_("la preuve de possession n'est pas de type kb+jwt"))
     if kb_header.get("alg") not in ALGORITHMS:
-        raise SdJwtError("l'algorithme de la preuve de possession n'est pas accepté")
+        raise SdJwtError(N_("l'algorithme de la preuve de possession n'est pas accepté"))
     _, kb = decode_jwt(kb_jwt, holder_key)
     if kb.get("nonce") != expected.nonce:
-        raise SdJwtError("la présentation ne répond pas à cette demande (nonce différent : "
-                         "présentation rejouée ?)")
+        raise SdJwtError(N_("la présentation ne répond pas à cette demande (nonce "
+                            "différent : présentation rejouée ?)"))
     if kb.get("aud") != expected.audience:
-        raise SdJwtError("la présentation est destinée à un autre vérificateur (aud)")
+        raise SdJwtError(N_("la présentation est destinée à un autre vérificateur (aud)"))
     iat = kb.get("iat")
     if not isinstance(iat, int | float):
-        raise SdJwtError("la preuve de possession n'est pas datée")
+        raise SdJwtError(N_("la preuve de possession n'est pas datée"))
     if iat > expected.now + expected.leeway:
-        raise SdJwtError("la preuve de possession est datée dans le futur")
+        raise SdJwtError(N_("la preuve de possession est datée dans le futur"))
     if iat < expected.now - expected.max_kb_age:
-        raise SdJwtError("la preuve de possession est trop ancienne")
+        raise SdJwtError(N_("la preuve de possession est trop ancienne"))
     presented = issuer_jwt + "~" + "".join(d + "~" for d in disclosures)
     if kb.get("sd_hash") != b64url(hashlib.sha256(presented.encode("ascii")).digest()):
-        raise SdJwtError("la preuve de possession ne couvre pas ces divulgations (sd_hash)")
+        raise SdJwtError(N_("la preuve de possession ne couvre pas ces divulgations "
+                            "(sd_hash)"))
 
     # Top-level claims that are not in the signed payload as such came from a disclosure.
     top = frozenset(name for name in claims if name not in signed)

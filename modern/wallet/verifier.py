@@ -22,9 +22,11 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modern.i18n import N_
 from modern.wallet import issuer as issuing
 from modern.wallet import status
 from modern.wallet.keys import WalletKeys
@@ -37,39 +39,40 @@ QUERY_ID = "attestation"
 
 @dataclass(frozen=True)
 class Choice:
-    label: str
+    label: str  # marked for the catalogue, translated where shown
     claims: tuple[str, ...]  # top-level claims of the credential
 
 
 CHOICES: dict[str, Choice] = {
-    "etat": Choice("État du permis (valide, suspendu, invalidé, annulé)", ("licence_status",)),
-    "categories": Choice("Catégories, avec leurs dates et restrictions",
+    "etat": Choice(N_("État du permis (valide, suspendu, invalidé, annulé)"),
+                   ("licence_status",)),
+    "categories": Choice(N_("Catégories, avec leurs dates et restrictions"),
                          ("driving_privileges",)),
-    "identite": Choice("Identité : nom, prénoms, date de naissance",
+    "identite": Choice(N_("Identité : nom, prénoms, date de naissance"),
                        ("family_name", "given_name", "birth_date")),
-    "suspension": Choice("Suspension en cours (dates)", ("suspension",)),
-    "dossier": Choice("Numéro de dossier", ("file_number",)),
-    "date_donnees": Choice("Date des données du fichier national", ("data_date",)),
+    "suspension": Choice(N_("Suspension en cours (dates)"), ("suspension",)),
+    "dossier": Choice(N_("Numéro de dossier"), ("file_number",)),
+    "date_donnees": Choice(N_("Date des données du fichier national"), ("data_date",)),
 }
 DEFAULT_CHOICES = ("etat", "categories")
 POINTS_WORDS = ("point", "solde", "balance")
 
 
 class RequestRefused(ValueError):
-    """A request the service will not make; the message says why, in French."""
+    """A request the service will not make; the message says why, in the reader's language."""
 
 
 def validate_choices(chosen: list[str]) -> list[str]:
     if not chosen:
-        raise RequestRefused("Choisissez au moins une information à demander.")
+        raise RequestRefused(_("Choisissez au moins une information à demander."))
     for name in chosen:
         if any(word in name.lower() for word in POINTS_WORDS):
-            raise RequestRefused(
+            raise RequestRefused(_(
                 "Le solde de points ne peut pas être demandé : seul le titulaire peut en avoir "
                 "connaissance (article L223-7 du Code de la route). L'attestation n'en contient "
-                "d'ailleurs aucun.")
+                "d'ailleurs aucun."))
         if name not in CHOICES:
-            raise RequestRefused("Cette information ne peut pas être demandée.")
+            raise RequestRefused(_("Cette information ne peut pas être demandée."))
     return [name for name in CHOICES if name in chosen]
 
 
@@ -121,7 +124,33 @@ def link(request: PresentationRequest, base: str) -> str:
 
 
 class AnswerRefused(ValueError):
-    pass
+    """Why a wallet's answer is refused. `str()` is the French the wallet is told (an OAuth
+    error description); `stored()` is what the request keeps, from which the verifier's page
+    says the reason in its reader's language (`reason_words`). `text` is a catalogue text;
+    `detail`, the presentation's flaw; `claims`, the claims asked and not shown."""
+
+    def __init__(self, text: str, *, detail: SdJwtError | None = None,
+                 claims: tuple[str, ...] = ()) -> None:
+        self.text, self.detail, self.claims = text, detail, claims
+        super().__init__(text % {"detail": str(detail) if detail else "",
+                                 "claims": ", ".join(issuing.CLAIM_LABELS[c] for c in claims)})
+
+    def stored(self) -> str:
+        return json.dumps({"texte": self.text, "informations": list(self.claims),
+                           "detail": [self.detail.text, self.detail.values]
+                           if self.detail else None}, ensure_ascii=False)
+
+
+def reason_words(stored: str | None) -> str:
+    """A refusal's reason (`AnswerRefused.stored`) in the reader's language."""
+    try:
+        reason = json.loads(stored or "")
+        text, detail = reason["texte"], reason["detail"]
+        claims = [issuing.CLAIM_LABELS[c] for c in reason["informations"]]
+    except (ValueError, TypeError, KeyError):
+        return stored or ""
+    return _(text, detail=_(detail[0], **detail[1]) if detail else "",
+             claims=", ".join(_(label) for label in claims))
 
 
 def answer(session: Session, form: dict[str, str], base: str, keys: WalletKeys,
@@ -132,18 +161,18 @@ def answer(session: Session, form: dict[str, str], base: str, keys: WalletKeys,
     request = session.scalar(select(PresentationRequest).where(
         PresentationRequest.state == form.get("state", "")))
     if request is None:
-        raise AnswerRefused("Cette demande de vérification est inconnue.")
+        raise AnswerRefused(N_("Cette demande de vérification est inconnue."))
     if request.answered_at is not None:
-        raise AnswerRefused("Cette demande a déjà reçu une réponse : une présentation ne sert "
-                            "qu'une fois.")
+        raise AnswerRefused(N_("Cette demande a déjà reçu une réponse : une présentation ne "
+                               "sert qu'une fois."))
     if aware(request.expires_at) < now:
-        raise AnswerRefused("Cette demande de vérification a expiré.")
+        raise AnswerRefused(N_("Cette demande de vérification a expiré."))
     request.answered_at = now
     try:
         shown = _check(session, request, form.get("vp_token", ""), base, keys, now)
     except AnswerRefused as refused:
         request.accepted = False
-        request.reason = str(refused)
+        request.reason = refused.stored()
         session.flush()
         raise
     request.accepted = True
@@ -161,11 +190,13 @@ def _check(session: Session, request: PresentationRequest, vp_token: str, base: 
     try:
         token = json.loads(vp_token)
     except ValueError:
-        raise AnswerRefused("La réponse du portefeuille est illisible (vp_token).") from None
+        raise AnswerRefused(N_("La réponse du portefeuille est illisible (vp_token).")) \
+            from None
     if not isinstance(token, dict) or set(token) != {QUERY_ID} \
             or not isinstance(token[QUERY_ID], list) or len(token[QUERY_ID]) != 1 \
             or not isinstance(token[QUERY_ID][0], str):
-        raise AnswerRefused("La réponse doit contenir une seule présentation de l'attestation.")
+        raise AnswerRefused(N_("La réponse doit contenir une seule présentation de "
+                               "l'attestation."))
     expected = Expected(issuer=base, vct=issuing.VCT, audience=client_id(base),
                         nonce=request.nonce, now=now.timestamp())
     try:
@@ -173,32 +204,33 @@ def _check(session: Session, request: PresentationRequest, vp_token: str, base: 
                                         lambda header: keys.verifying(header.get("kid")),
                                         expected)
     except SdJwtError as error:
-        raise AnswerRefused(f"Présentation refusée : {error}.") from None
+        raise AnswerRefused(N_("Présentation refusée : %(detail)s."), detail=error) from None
 
     reference = presented.issuer_claims.get("status", {})
     place = reference.get("status_list") if isinstance(reference, dict) else None
     if not isinstance(place, dict) \
             or place.get("uri") != issuing.endpoints(base)["status_list"] \
             or not isinstance(place.get("idx"), int):
-        raise AnswerRefused("Présentation refusée : l'attestation ne renvoie pas à la liste de "
-                            "statuts de ce service.")
+        raise AnswerRefused(N_("Présentation refusée : l'attestation ne renvoie pas à la liste "
+                               "de statuts de ce service."))
     state = session.scalar(select(WalletCredential.status).where(
         WalletCredential.status_list == status.LIST_ID,
         WalletCredential.status_index == place["idx"]))
     if state is None:
-        raise AnswerRefused("Présentation refusée : l'attestation est inconnue de la liste de "
-                            "statuts.")
+        raise AnswerRefused(N_("Présentation refusée : l'attestation est inconnue de la liste "
+                               "de statuts."))
     if state != VALID:
-        raise AnswerRefused("Présentation refusée : l'attestation a été révoquée (l'état du "
-                            "permis a changé depuis son émission, ou le titulaire l'a retirée).")
+        raise AnswerRefused(N_("Présentation refusée : l'attestation a été révoquée (l'état du "
+                               "permis a changé depuis son émission, ou le titulaire l'a "
+                               "retirée)."))
 
     asked = claims_of(request.claims.split(","))
     missing = [claim for claim in asked if claim not in presented.claims]
     if missing:
-        raise AnswerRefused("Présentation refusée : des informations demandées manquent ("
-                            + ", ".join(issuing.CLAIM_LABELS[c] for c in missing) + ").")
+        raise AnswerRefused(N_("Présentation refusée : des informations demandées manquent "
+                               "(%(claims)s)."), claims=tuple(missing))
     extra = sorted(presented.disclosed - set(asked))
     if extra:
-        raise AnswerRefused("Présentation refusée : le portefeuille a montré des informations "
-                            "qui n'étaient pas demandées.")
+        raise AnswerRefused(N_("Présentation refusée : le portefeuille a montré des "
+                               "informations qui n'étaient pas demandées."))
     return {claim: presented.claims[claim] for claim in asked}

@@ -2,7 +2,8 @@
 
 - `protocol`: what wallets call (OpenID4VCI metadata and endpoints, the status list, the JWT VC
   issuer keys, the OpenID4VP `direct_post` endpoint). JSON in and out, errors as OAuth errors
-  with a French description; rate limited per client address.
+  with a French description (for the wallet's developers, not a page); rate limited per
+  client address.
 - `pages`: the holder's "Ajouter à mon portefeuille" (offer with QR code and same-device link)
   and withdrawal, the verifier's "Vérifier un permis numérique".
 """
@@ -24,6 +25,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -33,6 +35,7 @@ from modern.consultation import documents
 from modern.consultation.holder import Holder, current_holder
 from modern.consultation.web import rate_limited
 from modern.db import db
+from modern.documents.pdf import THIRD_PARTY_ETATS
 from modern.throttling import StoreUnavailable, client_address, throttling
 from modern.wallet import issuer as issuing
 from modern.wallet import status, verifier
@@ -173,9 +176,13 @@ def qr_code(text: str) -> str:
 
 def _message(title: str, text: str, status_code: int) -> tuple[str, int]:
     return render_template("compte/message.html", title=title, text=text, kind="error",
-                           actions=(("Retour au tableau de bord",
+                           actions=((_("Retour au tableau de bord"),
                                      url_for("home.dashboard")),)), status_code
 
+
+def _expired() -> tuple[str, int]:
+    return _message(_("Demande expirée"),
+                    _("Le formulaire a expiré. Rechargez la page et recommencez."), 400)
 
 
 @pages.route("/portefeuille/ajouter", methods=["GET", "POST"])
@@ -184,25 +191,25 @@ def add() -> BaseResponse | tuple[str, int] | str:
     holder = current_holder()
     assert holder is not None
     if not may_add(holder):
-        return _message("Connexion avec FranceConnect nécessaire",
-                        "L'attestation pour votre portefeuille numérique contient votre identité "
-                        "et votre numéro de dossier : elle n'est délivrée qu'après une connexion "
-                        "avec FranceConnect.", 403)
+        return _message(_("Connexion avec FranceConnect nécessaire"),
+                        _("L'attestation pour votre portefeuille numérique contient votre "
+                          "identité et votre numéro de dossier : elle n'est délivrée qu'après "
+                          "une connexion avec FranceConnect."), 403)
     form = ActionForm()
     if request.method == "GET":
         return render_template("portefeuille/ajouter.html", form=form, offer=None)
     if not form.validate_on_submit():
-        return _message("Demande expirée", "Le formulaire a expiré. Rechargez la page et "
-                        "recommencez.", 400)
+        return _expired()
     if (refused := rate_limited("wallet_offer")) is not None:  # each offer sends a message
         return refused
     try:
         offer = issuing.make_offer(db.session(), holder.account, base_url())
     except issuing.NoAddress:
-        return _message("Aucune adresse pour le code",
-                        "Un code à usage unique vous est envoyé par courriel ou par SMS pour "
-                        "ajouter l'attestation à votre portefeuille. Ajoutez d'abord une "
-                        "adresse électronique ou un numéro de téléphone dans vos alertes.", 409)
+        return _message(_("Aucune adresse pour le code"),
+                        _("Un code à usage unique vous est envoyé par courriel ou par SMS pour "
+                          "ajouter l'attestation à votre portefeuille. Ajoutez d'abord une "
+                          "adresse électronique ou un numéro de téléphone dans vos alertes."),
+                        409)
     db.session.commit()
     return render_template("portefeuille/ajouter.html", form=form, offer=offer,
                            qr=qr_code(offer.link))
@@ -214,8 +221,7 @@ def withdraw(credential_id: str) -> BaseResponse | tuple[str, int]:
     account = access.current_account()
     assert account is not None
     if not ActionForm().validate_on_submit():
-        return _message("Demande expirée", "Le formulaire a expiré. Rechargez la page et "
-                        "recommencez.", 400)
+        return _expired()
     status.invalidate(db.session(), reason="titulaire", now=_now(), account_id=account.id,
                       credential_id=credential_id)
     db.session.commit()
@@ -252,12 +258,13 @@ def _verifier_limited() -> tuple[str, int] | None:
     except StoreUnavailable:
         return render_template("portefeuille/verifier.html", choices=verifier.CHOICES,
                                chosen=verifier.DEFAULT_CHOICES,
-                               problem="Service momentanément indisponible."), 503
+                               problem=_("Service momentanément indisponible.")), 503
     if allowed:
         return None
     return render_template("portefeuille/verifier.html", choices=verifier.CHOICES,
                            chosen=verifier.DEFAULT_CHOICES,
-                           problem="Trop de demandes en peu de temps. Patientez une minute."), 429
+                           problem=_("Trop de demandes en peu de temps. Patientez une "
+                                     "minute.")), 429
 
 
 @pages.route("/verifier/permis-numerique", methods=["GET", "POST"])
@@ -286,14 +293,15 @@ def verify_request(request_id: str) -> tuple[str, int] | str:
     if found is None:
         return render_template("portefeuille/verifier.html", choices=verifier.CHOICES,
                                chosen=verifier.DEFAULT_CHOICES,
-                               problem="Cette demande est inconnue ou a expiré. Créez-en une "
-                                       "nouvelle."), 404
+                               problem=_("Cette demande est inconnue ou a expiré. Créez-en "
+                                         "une nouvelle.")), 404
     asked = verifier.claims_of(found.claims.split(","))
     expired = verifier.aware(found.expires_at) < _now()
     shown = json.loads(found.disclosed) if found.accepted and found.disclosed and not expired \
         else None
     link = verifier.link(found, base_url())
     return render_template("portefeuille/demande.html", request_row=found, asked=asked,
-                           labels=issuing.CLAIM_LABELS, shown=shown, expired=expired,
-                           link=link, qr=qr_code(link),
+                           labels=issuing.CLAIM_LABELS, states=THIRD_PARTY_ETATS, shown=shown,
+                           expired=expired, link=link, qr=qr_code(link),
+                           reason=verifier.reason_words(found.reason),
                            choices=[verifier.CHOICES[c] for c in found.claims.split(",")])

@@ -150,7 +150,7 @@ def test_a_password_session_gets_the_attestation_not_the_full_record(
     with app.app_context():
         outcome = check(code, app.extensions["seal_keys"], today_in_paris())
     assert outcome.valid and outcome.document_type == "Attestation de droits à conduire"
-    fields = dict(outcome.fields)
+    fields = {label: value for _code, label, value in outcome.fields}
     assert fields["Numéro de dossier"] == record["numeroDossier"]
     text_of_pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(attestation.data)).pages)
     assert "Solde" not in text_of_pdf  # no points on the attestation (L223-7)
@@ -172,7 +172,8 @@ def test_a_franceconnect_session_gets_the_full_record(app: Flask, client: FlaskC
     with app.app_context():
         outcome = check(code, app.extensions["seal_keys"], today_in_paris())
     assert outcome.valid and outcome.document_type == "Relevé d'information intégral"
-    assert not any("olde" in label for label, _ in outcome.fields)  # the seal carries no points
+    # the seal carries no points
+    assert not any("olde" in label for _code, label, _value in outcome.fields)
     assert client.get("/tableau-de-bord/documents/inconnu.pdf").status_code == 404
 
 

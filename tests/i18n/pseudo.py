@@ -9,10 +9,13 @@ in the code without going through the catalogue, and an English reader would see
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,11 +37,11 @@ NAMES = {"FranceConnect", "République", "Française", "Télépoints", "Françai
 # Attributes a person reads or hears (screen readers).
 READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "aria-description")
 # What a text may be made of when it is data: figures, dates, times, masked numbers, signs.
-_DATA = re.compile(r"^[\d\s.,:;/+\-–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
+_DATA = re.compile(r"^[\d\s.,:;/+\-−–—()%°*•·×#€@_'\"«»!?…|<>=\[\]⟦⟧]*$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _URL = re.compile(r"^(https?://|/)\S*$")
-# A marked text may hold another one (a date in words inside a sentence): one level deep.
-_MARKED = re.compile(f"{OPEN}(?:[^{OPEN}{CLOSE}]|{OPEN}[^{OPEN}{CLOSE}]*{CLOSE})*{CLOSE}")
+# The innermost marked text: a marked text may hold others (a label inside a sentence).
+_MARKED = re.compile(re.escape(OPEN) + f"[^{OPEN}{CLOSE}]*" + re.escape(CLOSE))
 _HEX = re.compile(r"^[0-9a-f]{8,}$")  # request references
 _SEPARATOR = "\x00"
 
@@ -52,10 +55,14 @@ def _catalogue_ids(folder: Path) -> list[Any]:
         return list(read_po(source))
 
 
-def build_pseudo_catalogue(folder: Path) -> Path:
-    """`folder/eo/LC_MESSAGES/messages.mo`: each marked text translated as `⟦text⟧`."""
+@functools.cache
+def _pseudo_mo() -> bytes:
+    """The compiled pseudo catalogue, extracted once per test session (the sources do not
+    change while the tests run)."""
     catalogue = Catalog(locale=PSEUDO)
-    for message in _catalogue_ids(folder):
+    with tempfile.TemporaryDirectory() as scratch:
+        messages = _catalogue_ids(Path(scratch))
+    for message in messages:
         if not message.id:
             continue
         if isinstance(message.id, tuple | list):
@@ -63,10 +70,16 @@ def build_pseudo_catalogue(folder: Path) -> Path:
         else:
             message.string = f"{OPEN}{message.id}{CLOSE}"
         catalogue[message.id] = message
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    return compiled.getvalue()
+
+
+def build_pseudo_catalogue(folder: Path) -> Path:
+    """`folder/eo/LC_MESSAGES/messages.mo`: each marked text translated as `⟦text⟧`."""
     target = folder / PSEUDO / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
-    with (target / "messages.mo").open("wb") as mo:
-        write_mo(mo, catalogue)
+    (target / "messages.mo").write_bytes(_pseudo_mo())
     return folder
 
 
@@ -105,6 +118,15 @@ def _is_data(text: str, data: Iterable[str]) -> bool:
     return bool(_DATA.match(rest))
 
 
+def _unmark(text: str, by: str) -> str:
+    """`text` with each marked text, nested ones included, replaced `by`."""
+    while True:
+        unmarked = _MARKED.sub(by, text)
+        if unmarked == text:
+            return text
+        text = unmarked
+
+
 def _pieces(element: Any) -> Iterator[str]:
     """The element's texts in reading order, script and style left out."""
     if element.tag in ("script", "style", "template"):
@@ -127,12 +149,12 @@ def unmarked_texts(page: str, data: Iterable[str] = ()) -> list[str]:
     if body is None:
         return []
     flow = _SEPARATOR.join(_pieces(body))
-    texts = _MARKED.sub(_SEPARATOR, flow).split(_SEPARATOR)
+    texts = _unmark(flow, _SEPARATOR).split(_SEPARATOR)
     for element in body.iter():
         if isinstance(element.tag, str):
-            texts += [_MARKED.sub(" ", element.get(name) or "") for name in READ_ATTRIBUTES]
+            texts += [_unmark(element.get(name) or "", " ") for name in READ_ATTRIBUTES]
             if element.tag == "input" and element.get("type") in ("submit", "button"):
-                texts.append(_MARKED.sub(" ", element.get("value") or ""))
+                texts.append(_unmark(element.get("value") or "", " "))
     texts = [" ".join(text.split()) for text in texts]
     return [text for text in texts if text and not _is_data(text, data)]
 
@@ -152,7 +174,7 @@ def unmarked_messages(payload: Any, keys: Iterable[str] = ("title", "detail", "m
             for item in value:
                 walk(item, readable)
         elif (isinstance(value, str) and readable and not re.fullmatch(r"[A-Z0-9_]+", value)
-              and not _is_data(_MARKED.sub(" ", value).strip(), ())):
+              and not _is_data(_unmark(value, " ").strip(), ())):
             found.append(value)
 
     walk(json.loads(payload) if isinstance(payload, str | bytes) else payload, False)

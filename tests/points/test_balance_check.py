@@ -8,6 +8,7 @@ import json
 
 from modern.licences.record import decode_record, encode_record
 from modern.points.rules import add_months, assess, french_date
+from modern.points.wording import explanation
 from tests.conftest import SAMPLES, contract_file
 from tests.points.builders import day, probatoire, record, restitution, retrait, stage
 
@@ -95,12 +96,12 @@ def test_the_timeline_gives_the_balance_on_any_day() -> None:
 def test_every_reason_is_explained_in_french_with_its_date() -> None:
     licence = record([retrait("2016-12-01", 4, "C4"), retrait("2019-06-01", 2, "C4"),
                       retrait("2021-10-01", 2, "C4"), retrait("2024-03-01", 1, "C3")], solde=3)
-    texts = {r.motif: r.explication for r in assess(licence, day("2026-06-01")).restitutions}
+    texts = {r.motif: explanation(r) for r in assess(licence, day("2026-06-01")).restitutions}
     assert "1er décembre 2016" in texts["DIX_ANS"]
     assert "contravention de 4e classe" in texts["DIX_ANS"]
     young = assess(record([], solde=6, prob=probatoire("2026-06-15")), AS_OF).restitutions
-    assert young[0].explication.startswith("Première année de la période probatoire")
-    assert "porté à 12 points" in young[-1].explication
+    assert explanation(young[0]).startswith("Première année de la période probatoire")
+    assert "porté à 12 points" in explanation(young[-1])
 
 
 def test_french_dates_and_month_arithmetic() -> None:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from modern.points.rules import Bilan, assess
+from modern.points.wording import explanation
 from tests.points.builders import (
     day,
     invalidation,
@@ -83,7 +84,7 @@ def _invalid(bilan: Bilan) -> None:
 
 def _explained(*words: str) -> Callable[[Bilan], None]:
     def check(bilan: Bilan) -> None:
-        text = bilan.restitutions[-1].explication
+        text = explanation(bilan.restitutions[-1])
         for word in words:
             assert word in text, text
     return check
@@ -334,7 +335,7 @@ def test_rule(case: Case) -> None:
     forecast = [(r.date.isoformat(), r.points, r.motif) for r in bilan.restitutions]
     assert forecast == case.forecast
     for item in bilan.restitutions:  # every date is explained, with its article
-        assert "article" in item.explication
+        assert "article" in explanation(item)
     if case.check is not None:
         case.check(bilan)
 

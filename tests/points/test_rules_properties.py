@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from modern.licences.record import MAX_POINTS, LicenceRecord
 from modern.points.rules import Bilan, assess
+from modern.points.wording import explanation
 from tests.points.builders import record
 
 DATES = st.dates(min_value=dt.date(1995, 1, 1), max_value=dt.date(2035, 12, 31))
@@ -99,8 +100,8 @@ def test_restitutions_are_in_the_future_in_order_and_within_the_ceiling(
 def test_computing_twice_gives_the_same_result(case: tuple[LicenceRecord, dt.date, int]) -> None:
     first = _assess(case)
     assert _assess(case) == first
-    assert [r.explication for r in _assess(case).restitutions] == [
-        r.explication for r in first.restitutions]
+    assert [explanation(r) for r in _assess(case).restitutions] == [
+        explanation(r) for r in first.restitutions]
 
 
 @settings(max_examples=250, deadline=None)

@@ -20,10 +20,11 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from modern.consultation import overview
-from modern.consultation.overview import MOTIFS, points
+from modern.consultation.overview import MOTIFS
 from modern.db import db
 from modern.licences.record import decode_record
 from modern.points.services import bilan, today_in_paris
+from modern.points.wording import explanation, points
 from modern.sharing.models import CalendarFeed
 from tests.accounts.support import csrf_from
 from tests.consultation.support import import_records
@@ -109,7 +110,7 @@ def test_points_in_titles_only_when_chosen(
         # The description, too, gives the points, the reason and the balance.
         assert f"Restitution de {points(forecast.points)} ({MOTIFS[forecast.motif]})" in (
             description)
-        assert forecast.explication in description
+        assert explanation(forecast) in description
         assert f"Solde prévu ensuite : {points(forecast.solde)}" in description
 
 

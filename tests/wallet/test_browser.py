@@ -71,7 +71,7 @@ def test_offer_and_verifier_pages(app: Flask, demo: dict[str, Any]) -> None:
         assert presented["http_status"] == 200, presented
         verifier.get_by_role("link", name="Voir la réponse").click()
         table = verifier.locator("#informations").inner_text()
-        assert record["titulaire"]["nom"] in table and "VALIDE" in table
+        assert record["titulaire"]["nom"] in table and "Valide" in table  # the state in words
         assert "Catégories" not in table and record["numeroDossier"] not in table
         assert verifier.locator("#informations tbody tr").count() == 4
         assert_accessible(verifier)

@@ -65,7 +65,7 @@ def test_issue_then_present_two_claims(app: Flask, demo: dict[str, Any]) -> None
         page = verifier.get(page_url).text
         assert "Attestation authentique et valide" in page
         assert page.count('<th scope="row">') == 2
-        assert "État du permis" in page and "VALIDE" in page
+        assert "État du permis" in page and "<td>Valide</td>" in page
         for category in record["categories"]:
             assert category["code"] in page
         assert record["titulaire"]["nom"] not in page

@@ -33,8 +33,8 @@ def test_points_cannot_be_asked(client: FlaskClient) -> None:
         refused = client.post("/verifier/permis-numerique", data={"information": asked})
         assert refused.status_code == 400
         assert "L223-7" in refused.text and "openid4vp://" not in refused.text
-    assert "Le solde de points ne peut pas être demandé" not in \
-        client.get("/verifier/permis-numerique").text
+        assert 'id="probleme"' in refused.text
+    assert 'id="probleme"' not in client.get("/verifier/permis-numerique").text
 
 
 def test_unknown_or_empty_requests_are_refused(client: FlaskClient) -> None:

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.consultation.support import app, as_holder, demo
+
+__all__ = ["app", "as_holder", "demo"]
