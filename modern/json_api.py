@@ -27,8 +27,6 @@ from modern import validation_messages
 from modern.errors import DomainError, InvalidRequest, NotFound, problem, title_for
 from modern.i18n import N_
 
-validation_messages.install()  # marshmallow's messages in French, before any schema is used
-
 _RULE_VARIABLE = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 INVALID = N_("Requête invalide : voir « errors ».")
 

@@ -2,9 +2,14 @@
 
 Its fields and validators carry English class-level messages ("Missing data for required
 field.", "Unknown field."), which the API returns to people in its problem details. They are
-replaced here, at import, so that no schema has to repeat them; `install()` is called by the
-module that parses API input (`modern.json_api`), and a test checks that no English message
-is left on any field or validator class.
+replaced here, at import, so that no schema has to repeat them, and a test checks that no
+English message is left on any field or validator class.
+
+A field copies its class's messages when it is built, that is when the class body of its
+schema runs: a schema built before the replacement would keep marshmallow's English whatever
+the order in which modules are imported. So every schema of the service's APIs (the holder's
+and the admin's) derives from `ApiSchema`, defined here after the replacement: importing it
+is what puts the French messages in place.
 
 They are catalogue texts: marshmallow writes them in French with their values (`{choices}`,
 `{min}`), and `translated` says them in the request's language on the way out, matching each
@@ -101,6 +106,14 @@ def install() -> None:
     for validator_class, texts in VALIDATOR_MESSAGES.items():
         for name, text in texts.items():
             setattr(validator_class, name, text)
+
+
+install()
+
+
+class ApiSchema(Schema):
+    """The base of every input and output schema of the APIs: its fields are built with the
+    messages above, whichever module was imported first."""
 
 
 def english_left() -> list[str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask_babel import gettext as _
 from marshmallow import Schema
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -63,6 +64,7 @@ from modern.errors import (
     Unauthorized,
     Unavailable,
 )
+from modern.i18n import N_
 from modern.licences.record import normalise_numero
 from modern.logs import mask_numero
 from modern.settings import Settings
@@ -111,7 +113,7 @@ def operation(rule: str, method: str = "GET", *, summary: str, tag: str, scope: 
             token: AdminToken = g.admin_token
             if spec.scope not in token.scopes.split():
                 _refuse(spec.action, f"scope {spec.scope} missing")
-                raise Forbidden(f"Ce jeton n'a pas la portée {spec.scope}.")
+                raise Forbidden(_("Ce jeton n'a pas la portée %(scope)s.", scope=spec.scope))
             g.audit_action = spec.action
             if spec.query is not None:
                 kwargs["query"] = json_api.load(spec.query(), request.args.to_dict())
@@ -150,9 +152,9 @@ def _rate_limit(scope: str, limit: int) -> None:
     try:
         decision = bundle.rate_limit.hit(scope, client_address(), limit=limit)
     except StoreUnavailable:
-        raise Unavailable("Service momentanément indisponible.") from None
+        raise Unavailable(N_("Service momentanément indisponible.")) from None
     if not decision.allowed:
-        raise TooManyRequests("Trop de requêtes : réessayez plus tard.",
+        raise TooManyRequests(N_("Trop de requêtes : réessayez plus tard."),
                               retry_after=decision.retry_after)
 
 
@@ -179,7 +181,7 @@ def _authenticate() -> None:
     if token is None:
         _refuse(f"{request.method} {request.endpoint or request.path}"[:40], "authentication")
         _rate_limit("admin-auth-failure", FAILED_AUTH_PER_MINUTE)
-        raise Unauthorized("Jeton d'administration absent, invalide ou expiré.")
+        raise Unauthorized(N_("Jeton d'administration absent, invalide ou expiré."))
     g.admin_token = token
 
 
@@ -281,7 +283,7 @@ def _server_file(name: str) -> Path:
     """A file of MIGRATION_FILES_DIR, by its name only: no other path can be read."""
     folder = _settings().migration_files_dir
     if not folder:
-        raise Forbidden("Aucun dossier d'exports n'est configuré (MIGRATION_FILES_DIR).")
+        raise Forbidden(N_("Aucun dossier d'exports n'est configuré (MIGRATION_FILES_DIR)."))
     base = Path(folder).resolve()
     path = (base / name).resolve()
     try:
@@ -289,7 +291,7 @@ def _server_file(name: str) -> Path:
     except OSError:  # a name the file system cannot hold (too long in bytes): none such
         found = False
     if not found:
-        raise NotFound("Aucun export de ce nom dans le dossier des exports.")
+        raise NotFound(N_("Aucun export de ce nom dans le dossier des exports."))
     return path
 
 
@@ -307,8 +309,8 @@ def create_job(body: dict[str, Any] | None = None,
         upload = request.files.get("fichier")
         uploaded = json_api.file_name(upload, "fichier")
         if upload is None or uploaded is None:
-            raise InvalidRequest("Joignez l'export dans le champ « fichier ».",
-                                 errors={"fichier": ["Champ requis."]})
+            raise InvalidRequest(N_("Joignez l'export dans le champ « fichier »."),
+                                 errors={"fichier": [N_("Champ obligatoire manquant.")]})
         name, stream = uploaded, upload.stream
     else:
         assert body is not None
@@ -321,7 +323,8 @@ def create_job(body: dict[str, Any] | None = None,
                                       created_by=g.admin_token.name,
                                       dry_run=options["dry_run"])
     except ExportFormatError as exc:
-        raise InvalidRequest(f"Ce fichier n'est pas un export Télépoints : {exc}") from None
+        raise InvalidRequest(_("Ce fichier n'est pas un export Télépoints : %(reason)s",
+                               reason=str(exc))) from None
     job_id = job.id
     if options["demarrer"]:
         services.start(db.session(), job_id)
@@ -436,8 +439,8 @@ def show_account(numero: str) -> Any:
                        "délai d'annulation dépassé.")
 def revert_account(numero: str, body: dict[str, Any]) -> dict[str, Any]:
     if normalise_numero(body["confirmation"]) != normalise_numero(numero):
-        raise InvalidRequest("La confirmation ne nomme pas ce dossier : rien n'est annulé.",
-                             errors={"confirmation": ["Recopiez le numéro de dossier."]})
+        raise InvalidRequest(N_("La confirmation ne nomme pas ce dossier : rien n'est annulé."),
+                             errors={"confirmation": [N_("Recopiez le numéro de dossier.")]})
     result = accounts.revert(db.session(), numero)
     _audit(mask_numero(result.numero), source=result.source, codes_removed=result.codes_removed)
     db.session.commit()

@@ -3,17 +3,18 @@ readiness, the parallel run and the client census."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from migrations.admin.schemas import UtcDateTime, _out
+from modern.validation_messages import ApiSchema
 
 
-class DaysQuery(Schema):
+class DaysQuery(ApiSchema):
     days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=3650),
                           metadata={"description": "Nombre de jours en arrière"})
 
 
-class BrownoutIn(Schema):
+class BrownoutIn(ApiSchema):
     starts_at = fields.AwareDateTime(required=True, metadata={
         "description": "Début, ISO 8601 avec son décalage horaire"})
     ends_at = fields.AwareDateTime(required=True, metadata={
@@ -23,19 +24,19 @@ class BrownoutIn(Schema):
                          metadata={"description": "Part des requêtes refusées (SERVICE_CLOS)"})
 
 
-class BrownoutOut(Schema):
+class BrownoutOut(ApiSchema):
     id = _out(fields.Integer)
     starts_at = _out(UtcDateTime)
     ends_at = _out(UtcDateTime)
     share = _out(fields.Float)
 
 
-class BrownoutListOut(Schema):
+class BrownoutListOut(ApiSchema):
     items = _out(fields.List, cls_or_instance=fields.Nested(BrownoutOut))
     announcement = _out(fields.String, "Texte ajouté à l'avis de migration", allow_none=True)
 
 
-class ReadinessLineOut(Schema):
+class ReadinessLineOut(ApiSchema):
     name = _out(fields.String)
     label = _out(fields.String)
     figure = _out(fields.Float, allow_none=True)
@@ -43,19 +44,19 @@ class ReadinessLineOut(Schema):
     ok = _out(fields.Boolean)
 
 
-class ReadinessOut(Schema):
+class ReadinessOut(ApiSchema):
     ready = _out(fields.Boolean, "Vrai quand chaque ligne est au vert")
     lines = _out(fields.List, cls_or_instance=fields.Nested(ReadinessLineOut))
 
 
-class ParallelRunCountOut(Schema):
+class ParallelRunCountOut(ApiSchema):
     day = _out(fields.String)
     kind = _out(fields.String)
     result = _out(fields.String)
     count = _out(fields.Integer)
 
 
-class MismatchOut(Schema):
+class MismatchOut(ApiSchema):
     at = _out(fields.String)
     kind = _out(fields.String)
     numero = _out(fields.String, "Numéro de dossier masqué")
@@ -64,7 +65,7 @@ class MismatchOut(Schema):
     legacy = _out(fields.String, allow_none=True)
 
 
-class ParallelRunOut(Schema):
+class ParallelRunOut(ApiSchema):
     days = _out(fields.Integer)
     since = _out(fields.String)
     first_day = _out(fields.String, allow_none=True)
@@ -78,7 +79,7 @@ class ParallelRunOut(Schema):
     last_mismatches = _out(fields.List, cls_or_instance=fields.Nested(MismatchOut))
 
 
-class ClientOut(Schema):
+class ClientOut(ApiSchema):
     client = _out(fields.String)
     channel = _out(fields.String)
     user_agent = _out(fields.String)
@@ -91,5 +92,5 @@ class ClientOut(Schema):
     stopped = _out(fields.Boolean)
 
 
-class ClientListOut(Schema):
+class ClientListOut(ApiSchema):
     items = _out(fields.List, cls_or_instance=fields.Nested(ClientOut))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from flask_babel import gettext as _
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from migrations.admin.tokens import SCOPES
 from migrations.jobs.models import OUTCOMES, STATES
 from migrations.lazy.models import MODES
+from modern.validation_messages import ApiSchema
 
 PHASES = ("stage", "apply", "done")
 
@@ -36,7 +38,7 @@ def _out(field: type[fields.Field], description: str = "", **options: Any) -> An
 
 # -- inputs --------------------------------------------------------------------------------------
 
-class JobStartIn(Schema):
+class JobStartIn(ApiSchema):
     """JSON body of `POST /jobs`: an export already in the server's exports folder."""
 
     chemin = fields.String(required=True, validate=validate.Length(1, 255), metadata={
@@ -47,7 +49,7 @@ class JobStartIn(Schema):
         "description": "Lancer le travail tout de suite (sinon : état « created »)"})
 
 
-class JobStartForm(Schema):
+class JobStartForm(ApiSchema):
     """Fields of the multipart form of `POST /jobs` beside the file (`fichier`)."""
 
     dry_run = fields.Boolean(load_default=False, metadata={
@@ -56,13 +58,13 @@ class JobStartForm(Schema):
         "description": "Lancer le travail tout de suite (sinon : état « created »)"})
 
 
-class PageQuery(Schema):
+class PageQuery(ApiSchema):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
         "description": "Numéro de ligne après lequel reprendre (0 : depuis le début)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
-class CutoverIn(Schema):
+class CutoverIn(ApiSchema):
     mode = fields.String(required=True, validate=validate.OneOf(MODES), metadata={
         "description": "migration : vérification par l'ancien service puis migration ; "
                        "legacy : vérification par l'ancien service, rien n'est migré ; "
@@ -74,11 +76,11 @@ class CutoverIn(Schema):
     @validates_schema
     def _confirmed(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data["confirmation"] != data["mode"]:
-            raise ValidationError(f"Recopiez le mode choisi : « {data['mode']} ».",
+            raise ValidationError(_("Recopiez le mode choisi : « %(mode)s ».", mode=data["mode"]),
                                   "confirmation")
 
 
-class RevertIn(Schema):
+class RevertIn(ApiSchema):
     confirmation = fields.String(required=True, validate=validate.Length(1, 64), metadata={
         "description": "Le numéro de dossier, recopié (espaces et minuscules acceptés) : "
                        "sans lui rien n'est annulé"})
@@ -86,7 +88,7 @@ class RevertIn(Schema):
 
 # -- outputs -------------------------------------------------------------------------------------
 
-class ProblemOut(Schema):
+class ProblemOut(ApiSchema):
     """RFC 9457 problem details; `code` is stable, `detail` is in French."""
 
     type = _out(fields.String)
@@ -99,7 +101,7 @@ class ProblemOut(Schema):
         "description": "Pour une requête invalide : les champs refusés et pourquoi"})
 
 
-class JobOut(Schema):
+class JobOut(ApiSchema):
     id = _out(fields.Integer)
     state = _out(fields.String, validate=validate.OneOf(STATES))
     phase = _out(fields.String, validate=validate.OneOf(PHASES))
@@ -127,24 +129,24 @@ class JobOut(Schema):
     progress = _out(fields.Float, "Avancement des deux phases, de 0 à 1")
 
 
-class JobListOut(Schema):
+class JobListOut(ApiSchema):
     items = _out(fields.List, cls_or_instance=fields.Nested(JobOut))
 
 
-class ReportLineOut(Schema):
+class ReportLineOut(ApiSchema):
     ligne = _out(fields.Integer, "Numéro de ligne dans le fichier (en-tête = 1)")
     numero = _out(fields.String, "Numéro de dossier tel qu'écrit dans le fichier")
     resultat = _out(fields.String, validate=validate.OneOf(OUTCOMES))
     motif = _out(fields.String)
 
 
-class ErrorsPageOut(Schema):
+class ErrorsPageOut(ApiSchema):
     items = _out(fields.List, cls_or_instance=fields.Nested(ReportLineOut))
     next_after = _out(fields.Integer, "Valeur de `after` pour la page suivante (null : fin)",
                       allow_none=True)
 
 
-class AccountOut(Schema):
+class AccountOut(ApiSchema):
     numero = _out(fields.String)
     source = _out(fields.String, validate=validate.OneOf(("bulk", "lazy")))
     job_id = _out(fields.Integer, allow_none=True)
@@ -156,7 +158,7 @@ class AccountOut(Schema):
     code_imported = _out(fields.Boolean)
 
 
-class RevertOut(Schema):
+class RevertOut(ApiSchema):
     numero = _out(fields.String)
     source = _out(fields.String)
     job_id = _out(fields.Integer, allow_none=True)
@@ -164,19 +166,19 @@ class RevertOut(Schema):
     contact_removed = _out(fields.Boolean)
 
 
-class TokenOut(Schema):
+class TokenOut(ApiSchema):
     name = _out(fields.String, "Le nom du jeton : celui de l'agent ou de l'outil qui agit")
     scopes = _out(fields.List, cls_or_instance=fields.String(validate=validate.OneOf(SCOPES)))
     expires_at = _out(UtcDateTime, allow_none=True)
 
 
-class TrafficOut(Schema):
+class TrafficOut(ApiSchema):
     day = _out(fields.String, "Jour (UTC), AAAA-MM-JJ")
     result = _out(fields.String)
     count = _out(fields.Integer)
 
 
-class CutoverOut(Schema):
+class CutoverOut(ApiSchema):
     mode = _out(fields.String, validate=validate.OneOf(MODES))
     legacy_backend_configured = _out(fields.Boolean)
     lazy_migration_active = _out(fields.Boolean)

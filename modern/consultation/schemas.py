@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
 from modern.licences.record import MAX_POINTS
 from modern.points.schemas import RestitutionSchema, StageObligatoireSchema
+from modern.validation_messages import ApiSchema
 
 TYPES_MOUVEMENT = ("RETRAIT", "STAGE", "RESTITUTION", "INVALIDATION")
 ETATS = ("VALIDE", "SUSPENDU", "INVALIDE", "ANNULE")
@@ -25,7 +26,7 @@ def _date(key: str, description: str = "", **options: Any) -> fields.Date:
                        metadata={"description": description} if description else {}, **options)
 
 
-class ProblemSchema(Schema):
+class ProblemSchema(ApiSchema):
     """RFC 9457 problem details; `code` is stable, `detail` is in French."""
 
     type = fields.String(required=True)
@@ -38,26 +39,26 @@ class ProblemSchema(Schema):
         "description": "Pour une requête invalide : les champs refusés et pourquoi"})
 
 
-class TitulaireSchema(Schema):
+class TitulaireSchema(ApiSchema):
     nom = fields.String(required=True)
     prenoms = fields.String(required=True)
     date_naissance = _date("dateNaissance")
     lieu_naissance = fields.String(data_key="lieuNaissance", required=True, allow_none=True)
 
 
-class SuspensionSchema(Schema):
+class SuspensionSchema(ApiSchema):
     date_debut = _date("dateDebut")
     date_fin = _date("dateFin", allow_none=True)
     en_cours = fields.Boolean(data_key="enCours", required=True)
 
 
-class RestrictionSchema(Schema):
+class RestrictionSchema(ApiSchema):
     code = fields.String(required=True)
     libelle = fields.String(required=True, allow_none=True,
                             metadata={"description": "Signification du code européen"})
 
 
-class CategorieSchema(Schema):
+class CategorieSchema(ApiSchema):
     code = fields.String(required=True)
     libelle = fields.String(required=True)
     date_obtention = _date("dateObtention")
@@ -70,7 +71,7 @@ class CategorieSchema(Schema):
         "description": "Expire dans les six mois"})
 
 
-class ProbatoireSchema(Schema):
+class ProbatoireSchema(ApiSchema):
     date_debut = _date("dateDebut")
     date_fin = _date("dateFin", allow_none=True)
     aac = fields.Boolean(required=True)
@@ -78,7 +79,7 @@ class ProbatoireSchema(Schema):
     en_cours = fields.Boolean(data_key="enCours", required=True)
 
 
-class PermisSchema(Schema):
+class PermisSchema(ApiSchema):
     numero_dossier = fields.String(data_key="numeroDossier", required=True)
     titulaire = fields.Nested(TitulaireSchema, required=True)
     etat = fields.String(required=True, validate=validate.OneOf(ETATS))
@@ -90,7 +91,7 @@ class PermisSchema(Schema):
     categories = fields.List(fields.Nested(CategorieSchema), required=True)
 
 
-class ConseilSchema(Schema):
+class ConseilSchema(ApiSchema):
     code = fields.String(required=True)
     niveau = fields.String(required=True, validate=validate.OneOf(
         ("info", "avertissement", "alerte")))
@@ -100,7 +101,7 @@ class ConseilSchema(Schema):
         "description": "Articles du Code de la route appliqués ; vide s'il n'y en a pas"})
 
 
-class SoldeSchema(Schema):
+class SoldeSchema(ApiSchema):
     solde = fields.Integer(required=True, validate=POINTS, metadata={
         "description": "Solde du fichier national : le solde officiel"})
     plafond = fields.Integer(required=True, validate=POINTS, metadata={
@@ -126,7 +127,7 @@ class SoldeSchema(Schema):
     conseils = fields.List(fields.Nested(ConseilSchema), required=True)
 
 
-class MouvementSchema(Schema):
+class MouvementSchema(ApiSchema):
     id = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(TYPES_MOUVEMENT))
     nature = fields.String(required=True)
@@ -142,7 +143,7 @@ class MouvementSchema(Schema):
         "description": "Quand la loi ne l'a pas compté en entier, pourquoi"})
 
 
-class HistoriqueQuerySchema(Schema):
+class HistoriqueQuerySchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -150,13 +151,13 @@ class HistoriqueQuerySchema(Schema):
         "description": "Seulement les mouvements de ce type"})
 
 
-class HistoriqueSchema(Schema):
+class HistoriqueSchema(ApiSchema):
     depuis = _date("depuis", "Les dix dernières années")
     mouvements = fields.List(fields.Nested(MouvementSchema), required=True)
     mouvements_plus_anciens = fields.Integer(data_key="mouvementsPlusAnciens", required=True)
 
 
-class PrevisionsSchema(Schema):
+class PrevisionsSchema(ApiSchema):
     date_reference = _date("dateReference")
     restitutions = fields.List(fields.Nested(RestitutionSchema), required=True, metadata={
         "description": "À venir, par date, si aucune nouvelle infraction n'est commise"})
@@ -165,7 +166,7 @@ class PrevisionsSchema(Schema):
     avertissement = fields.String(required=True)
 
 
-class DocumentOffreSchema(Schema):
+class DocumentOffreSchema(ApiSchema):
     type = fields.String(required=True, validate=validate.OneOf(
         ("attestation", "releve-integral")))
     titre = fields.String(required=True)
@@ -176,11 +177,11 @@ class DocumentOffreSchema(Schema):
     url = fields.String(required=True, allow_none=True)
 
 
-class DocumentsSchema(Schema):
+class DocumentsSchema(ApiSchema):
     documents = fields.List(fields.Nested(DocumentOffreSchema), required=True)
 
 
-class VerificationInSchema(Schema):
+class VerificationInSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -188,13 +189,13 @@ class VerificationInSchema(Schema):
         "description": "Le contenu du code 2D, ou le texte imprimé sous le cachet"})
 
 
-class ChampSchema(Schema):
+class ChampSchema(ApiSchema):
     code = fields.String(required=True)
     libelle = fields.String(required=True)
     valeur = fields.String(required=True)
 
 
-class VerificationSchema(Schema):
+class VerificationSchema(ApiSchema):
     authentique = fields.Boolean(required=True, metadata={
         "description": "Émis par ce service et non modifié"})
     valide = fields.Boolean(required=True, metadata={"description": "Authentique et non expiré"})

@@ -6,12 +6,13 @@ Field names follow the registry's wire format (camelCase), so that `soldeRecalcu
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from modern.points.wording import explanation
+from modern.validation_messages import ApiSchema
 
 
-class RestitutionSchema(Schema):
+class RestitutionSchema(ApiSchema):
     date = fields.Date(required=True)
     points = fields.Integer(required=True)
     motif = fields.String(required=True)
@@ -21,7 +22,7 @@ class RestitutionSchema(Schema):
         "type": "string", "description": "Pourquoi cette date"})
 
 
-class StageObligatoireSchema(Schema):
+class StageObligatoireSchema(ApiSchema):
     mouvement_id = fields.String(data_key="mouvementId", required=True)
     date_infraction = fields.Date(data_key="dateInfraction", required=True)
     date_valeur = fields.Date(data_key="dateValeur", required=True)
@@ -32,7 +33,7 @@ class StageObligatoireSchema(Schema):
                                  "réception de la lettre 48N, donc jamais avant cette date"})
 
 
-class BilanSchema(Schema):
+class BilanSchema(ApiSchema):
     numero_dossier = fields.String(data_key="numeroDossier", required=True)
     date_reference = fields.Date(data_key="dateReference", required=True)
     solde = fields.Integer(required=True)

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
 from modern.consultation.schemas import ETATS, RestrictionSchema
 from modern.sharing.codes import MAX_DAYS, MIN_DAYS, PURPOSES
+from modern.validation_messages import ApiSchema
 
 
-class PartageInSchema(Schema):
+class PartageInSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -20,14 +21,14 @@ class PartageInSchema(Schema):
         "description": "Un courriel au titulaire à chaque consultation"})
 
 
-class ConsultationVueSchema(Schema):
+class ConsultationVueSchema(ApiSchema):
     le = fields.AwareDateTime(required=True)
     motif = fields.String(required=True)
     reseau = fields.String(required=True, metadata={
         "description": "Le réseau de la personne (IPv4 /24, IPv6 /48), jamais son adresse"})
 
 
-class PartageSchema(Schema):
+class PartageSchema(ApiSchema):
     id = fields.Integer(required=True)
     motif = fields.String(required=True, validate=validate.OneOf(tuple(PURPOSES)))
     cree_le = fields.AwareDateTime(data_key="creeLe", required=True)
@@ -43,11 +44,11 @@ class PartageCreeSchema(PartageSchema):
         "description": "Le code, montré cette seule fois : il n'est gardé nulle part en clair"})
 
 
-class PartagesSchema(Schema):
+class PartagesSchema(ApiSchema):
     partages = fields.List(fields.Nested(PartageSchema), required=True)
 
 
-class ConsultationInSchema(Schema):
+class ConsultationInSchema(ApiSchema):
     class Meta:
         unknown = RAISE
 
@@ -56,13 +57,13 @@ class ConsultationInSchema(Schema):
         "description": "Le nom de naissance du titulaire"})
 
 
-class SuspensionTiersSchema(Schema):
+class SuspensionTiersSchema(ApiSchema):
     date_debut = fields.Date(data_key="dateDebut", required=True)
     date_fin = fields.Date(data_key="dateFin", required=True, allow_none=True)
     en_cours = fields.Boolean(data_key="enCours", required=True)
 
 
-class CategorieTiersSchema(Schema):
+class CategorieTiersSchema(ApiSchema):
     code = fields.String(required=True)
     libelle = fields.String(required=True)
     date_obtention = fields.Date(data_key="dateObtention", required=True)
@@ -71,7 +72,7 @@ class CategorieTiersSchema(Schema):
     restrictions = fields.List(fields.Nested(RestrictionSchema), required=True)
 
 
-class DroitsSchema(Schema):
+class DroitsSchema(ApiSchema):
     nom = fields.String(required=True)
     prenoms = fields.String(required=True)
     date_naissance = fields.Date(data_key="dateNaissance", required=True)

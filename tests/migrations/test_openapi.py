@@ -155,11 +155,11 @@ def test_the_main_routes_answer_as_the_document_says(
     assert unconfirmed.status_code == 400 and "confirmation" in unconfirmed.json["errors"]
     assert call("GET", f"/admin/api/jobs/{job_id}/errors?limit=0",
                 headers=auth(reader)).json["errors"] == {"limit": [
-                    "Must be greater than or equal to 1 and less than or equal to 1000."]}
+                    "Doit être supérieur ou égal à 1 et inférieur ou égal à 1000."]}
     assert call("POST", "/admin/api/jobs", headers=auth(secret),
                 data={"dry_run": "true"},
                 content_type="multipart/form-data").json["errors"] == {
-                    "fichier": ["Champ requis."]}
+                    "fichier": ["Champ obligatoire manquant."]}
     assert call("POST", "/admin/api/jobs", headers=auth(secret),
                 json={"chemin": "x.csv", "inconnu": 1}).status_code == 400
     assert call("PUT", "/admin/api/cutover", headers=auth(reader),
