@@ -51,8 +51,16 @@ def serving(app: Flask) -> Iterator[str]:
     thread.join(5)
 
 
+# Transitions still running (a DSFR dialog fading in) blend colours that axe would then judge
+# as contrast; the page is checked once they end (endless animations, as spinners, excepted).
+_SETTLED = """() => document.getAnimations().every(
+    a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)"""
+
+
 def assert_accessible(page: Any) -> None:
     from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_function(_SETTLED, timeout=10_000)
 
     violations = Axe().run(page).response["violations"]
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
