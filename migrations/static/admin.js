@@ -245,10 +245,13 @@
         return op + " : " + c.requests[op];
       }).join(", ");
       [c.channel, c.user_agent, c.network, c.soap_version || "–", c.first_seen, c.last_seen,
-        requests, c.failures, c.stopped ? "oui" : "non"].forEach(function (v) { cell(row, v); });
+        requests, c.failures, c.status_label].forEach(function (v) { cell(row, v); });
       body.appendChild(row);
     });
     if (!data.items.length) { emptyRow(body, "Aucun client.", 9); }
+    var day = data.notice_date.split("-");
+    $("clients-avis").textContent = "Avis de fermeture daté du " + day[2] + "/" + day[1] +
+      "/" + day[0] + " : un client vu depuis l'a reçu ; arrêté = aucune requête depuis 7 jours.";
   }
 
   function showBrownouts(data) {
