@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import bindparam, or_, update
@@ -38,12 +39,13 @@ _WRITE = (update(_record)
 
 
 class LegacyCodeUses:
-    def __init__(self, engine: Callable[[], Engine],
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    def __init__(self, engine: Callable[[], Engine], clock: Callable[[], float] = time.time,
                  flush_seconds: float = FLUSH_SECONDS) -> None:
+        """`clock`: seconds since the epoch (the day is the UTC day, as the census's)."""
         self.engine, self.clock, self.flush_seconds = engine, clock, flush_seconds
         self._lock = threading.Lock()
-        self._day: dt.date | None = None
+        self._day = dt.date.min
+        self._day_span = (0.0, 0.0)  # the clock's values of `_day`: [start, end)
         self._noted: set[str] = set()  # the files of `_day`, written or to write
         self._pending: dict[dt.date, list[str]] = {}
         self._timer: threading.Thread | None = None
@@ -51,16 +53,19 @@ class LegacyCodeUses:
 
     def record(self, numero: str) -> None:
         """On the request path: notes the file once a day; never waits for the database."""
-        day = self.clock().date()
-        if day == self._day and numero in self._noted:  # most calls end here, unlocked
+        now = self.clock()
+        start, end = self._day_span
+        if start <= now < end and numero in self._noted:  # most calls end here, unlocked
             return
         with self._lock:
-            if day != self._day:
-                self._day, self._noted = day, set()
+            if not self._day_span[0] <= now < self._day_span[1]:
+                self._day = dt.datetime.fromtimestamp(now, dt.UTC).date()
+                midnight = dt.datetime.combine(self._day, dt.time(0), dt.UTC).timestamp()
+                self._day_span, self._noted = (midnight, midnight + 86400), set()
             if numero in self._noted:
                 return
             self._noted.add(numero)
-            self._pending.setdefault(day, []).append(numero)
+            self._pending.setdefault(self._day, []).append(numero)
             if self._timer is None:
                 self._timer = threading.Thread(target=self._every, name="legacy-code-uses",
                                                daemon=True)

@@ -96,8 +96,8 @@ class Clock:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
 
-    def __call__(self) -> dt.datetime:
-        return self.now
+    def __call__(self) -> float:
+        return self.now.timestamp()
 
 
 def test_one_write_per_file_and_day_and_never_an_older_day(
