@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -65,7 +65,7 @@ def last_uses(app: Flask) -> dict[str, dt.date | None]:
 
 
 def test_codes_used_by_soap_and_the_old_form_are_recorded_once_a_day(
-        app: Flask, migrated: list[tuple[str, str]]) -> None:
+        app: Flask, migrated: list[tuple[str, str]], make_token: Callable[..., str]) -> None:
     (soap_numero, soap_code), (web_numero, web_code), (wrong_numero, _) = migrated[:3]
     client = app.test_client()
     traffic = app.extensions[EXTENSION]
@@ -90,6 +90,10 @@ def test_codes_used_by_soap_and_the_old_form_are_recorded_once_a_day(
     used = last_uses(app)
     assert (used[soap_numero], used[web_numero], used[wrong_numero]) == (today, today, None)
     assert sum(day is not None for day in used.values()) == 2
+    # The support desk sees it on the file's migration record.
+    shown = client.get(f"/admin/api/accounts/{soap_numero}",
+                       headers={"Authorization": f"Bearer {make_token()}"})
+    assert shown.json["legacy_used_on"] == today.isoformat()
 
 
 class Clock:
