@@ -152,15 +152,26 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def answers(environment: Environment) -> list[float]:
-    """The moments (time.monotonic()) at which the server answered, whatever the answer."""
-    moments: list[float] = []
+@dataclass
+class Answers:
+    """The moments (time.monotonic()) at which the server answered, whatever the answer,
+    and those of the requests that got no answer, with their route and error."""
 
-    def answered(response: Any = None, **_: Any) -> None:
+    answered: list[float] = field(default_factory=list)
+    unanswered: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+def answers(environment: Environment) -> Answers:
+    seen = Answers()
+
+    def answered(response: Any = None, name: str = "", exception: Any = None,
+                 **_: Any) -> None:
         if getattr(response, "status_code", None):  # 0: no answer (connection error)
-            moments.append(time.monotonic())
+            seen.answered.append(time.monotonic())
+        else:
+            seen.unanswered.append((time.monotonic(), name, repr(exception)[:200]))
     environment.events.request.add_listener(answered)
-    return moments
+    return seen
 
 
 def drive(base: str, master: int, export: Path, env: dict[str, str],
@@ -191,7 +202,7 @@ def drive(base: str, master: int, export: Path, env: dict[str, str],
     result.generator_cpu = _own_cpu() - cpu_before
     result.stats = environment.stats
     result.tally = traffic.TALLY
-    result.gap = report.longest_gap(answered, began, began + result.seconds)
+    result.gap = report.longest_gap(answered.answered, began, began + result.seconds)
     result.task_errors = sum(error["count"] for error in runner.exceptions.values())
     result.migration.finish()
     runner.quit()
@@ -207,6 +218,7 @@ class Recycling:
     stats: RequestStats | None = None
     tally: traffic.Tally = field(default_factory=traffic.Tally)
     answers: int = 0
+    unanswered: list[tuple[float, str, str]] = field(default_factory=list)  # t, route, error
     gap: report.Gap | None = None
     workers: server.Workers | None = None
     migration: BulkMigration | None = None
@@ -244,8 +256,10 @@ def drive_recycling(base: str, master: int, export: Path, env: dict[str, str],
     result.seconds = ended - began
     result.stats = environment.stats
     result.tally = traffic.TALLY
-    result.answers = sum(began <= moment <= ended for moment in answered)
-    result.gap = report.longest_gap(answered, began, ended)
+    result.answers = sum(began <= moment <= ended for moment in answered.answered)
+    result.unanswered = [(at - began, route, error) for at, route, error
+                         in answered.unanswered if began <= at <= ended]
+    result.gap = report.longest_gap(answered.answered, began, ended)
     result.task_errors = sum(error["count"] for error in runner.exceptions.values())
     result.migration.finish()
     runner.quit()
@@ -375,6 +389,12 @@ def print_recycling(phase: Recycling, opts: argparse.Namespace, memory_gap: repo
           f"{counted[traffic.NO_ANSWER]}); exceptions in the clients {phase.task_errors}")
     for line in phase.tally.samples[:10]:
         print(f"  error sample: {line}")
+    for at, route, error in phase.unanswered[:10]:
+        nearest = min((change for change, _what in events), key=lambda t: abs(t - at),
+                      default=None)
+        print(f"  no answer at t={at:.1f} s" + ("" if nearest is None else
+                                                f" (the nearest worker change at t="
+                                                f"{nearest:.1f} s)") + f": {route}, {error}")
     gap = phase.gap
     nearest = min((at for at, _what in events), key=lambda at: abs(at - gap.at), default=None)
     print(f"longest time without any answer: {phase.gap.seconds:.2f} s (at t="
