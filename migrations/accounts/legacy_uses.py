@@ -91,7 +91,10 @@ class LegacyCodeUses:
             return
         try:
             with self.engine().begin() as connection:
-                for day, numeros in pending.items():
+                for day, noted in sorted(pending.items()):
+                    # In key order, as every process does: no two wait for each other in a
+                    # cycle (a deadlock) when their batches share files.
+                    numeros = sorted(noted)
                     for start in range(0, len(numeros), BATCH):
                         connection.execute(_WRITE, {"numeros": numeros[start:start + BATCH],
                                                     "day": day})

@@ -138,7 +138,9 @@ class Census:
                 postgres = connection.dialect.name == "postgresql"
                 insert = postgresql.insert if postgres else sqlite.insert
                 table = LegacyClient.__table__
-                for client, first, last in clients.values():
+                # In key order, as every process does: two processes writing the same
+                # clients at once wait for each other in turn, never in a cycle (a deadlock).
+                for client, first, last in sorted(clients.values(), key=lambda c: c[0].id):
                     statement = insert(table).values(
                         id=client.id, channel=client.channel, user_agent=client.user_agent,
                         network=client.network, soap_version=client.soap_version,
@@ -148,7 +150,8 @@ class Census:
                     connection.execute(statement.on_conflict_do_update(
                         index_elements=[table.c.id], set_={"last_seen": latest}))
                 days = LegacyClientDay.__table__
-                for (client_id, day, operation), (requests, failures) in counts.items():
+                for (client_id, day, operation), (requests, failures) in sorted(
+                        counts.items()):
                     statement = insert(days).values(client_id=client_id, day=day,
                                                     operation=operation, requests=requests,
                                                     failures=failures)
