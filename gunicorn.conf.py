@@ -93,5 +93,13 @@ def pre_request(worker: object, _request: object) -> None:
 
 
 def worker_exit(_server: object, worker: object) -> None:
+    """A worker leaving gracefully (recycled, SIGTERM; not a quick shutdown, see worker_int)
+    writes what its application counted in memory and has not written yet: the census's last
+    seconds of counts, the legacy code uses noted since the last write."""
     if _gate is not None:
         _gate.gone(worker.pid)  # type: ignore[attr-defined]
+    app = getattr(worker, "wsgi", None)  # the application, once the worker has loaded it
+    if app is not None:
+        from wsgi import close_app
+
+        close_app(app)

@@ -56,6 +56,7 @@ from modern.schema import verify as verify_schema
 from modern.settings import Settings
 from telepoints_compat.contacts.services import ContactDirectory
 from telepoints_compat.demo import demo_group
+from telepoints_compat.legacy_traffic import installed
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -136,6 +137,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         with app.app_context():
             verify_schema(db.engine)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """The application's background work finished as its process leaves: what the census
+    and the legacy code uses counted in memory is written, and no thread starts again.
+    gunicorn.conf.py calls it when a worker exits gracefully (recycled, or SIGTERM)."""
+    traffic = installed(app)
+    if traffic is not None:
+        traffic.close()
 
 
 def _instance_secret(instance: Path) -> str:

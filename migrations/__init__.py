@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from adapters.legacy_telepoints import ZeepLegacyTelepoints
 from migrations import cutover_cli  # noqa: F401 - its commands join `flask migrations`
+from migrations.accounts.legacy_uses import LegacyCodeUses
 from migrations.admin import api, cutover_api, page  # noqa: F401 - cutover_api: its endpoints
 from migrations.brownouts.services import Brownouts
 from migrations.census.services import Census
@@ -46,7 +47,7 @@ def init_app(app: Flask, settings: Settings) -> None:
                 ZeepLegacyTelepoints(WSDL_PATH, settings.legacy_telepoints_url),
                 engine, settings.parallel_run_share)
     app.extensions[legacy_traffic.EXTENSION] = LegacyTrafficWatch(
-        Census(engine), Brownouts(engine), parallel_run)
+        Census(engine), LegacyCodeUses(engine), Brownouts(engine), parallel_run)
 
 
 def install_lazy_migration(app: Flask, settings: Settings) -> None:

@@ -23,11 +23,11 @@ from telepoints_compat.context import compat
 from telepoints_compat.notice import PARIS
 
 
-def _flush_census() -> None:
+def _flush_counts() -> None:
     """What this process counted and has not written yet (the web processes write theirs
     every few seconds)."""
     if (traffic := watch(current_app)) is not None:
-        traffic.census.flush()
+        traffic.flush()
 
 
 @migrations_cli.command("parallel-run")
@@ -55,9 +55,11 @@ def parallel_run_command(days: int, as_json: bool) -> None:
 @click.option("--csv", "out", type=click.Path(dir_okay=False, path_type=Path))
 def clients_command(days: int, out: Path | None) -> None:
     """The clients of the legacy interface seen in the last days: first and last seen,
-    requests per operation, failures, stopped or not (for outreach, see the runbook)."""
-    _flush_census()
-    rows = census.clients(db.session(), days=days)
+    requests per operation, failures, and where each stands with the notice (still calling
+    since, stopped since, stopped before it; for outreach, see the runbook)."""
+    _flush_counts()
+    notice_date = current_app.config["SETTINGS"].telepoints_deprecation_date
+    rows = census.clients(db.session(), days=days, notice_date=notice_date)
     if out is not None:
         with out.open("w", encoding="utf-8", newline="") as handle:
             census.write_csv(rows, handle)
@@ -67,9 +69,9 @@ def clients_command(days: int, out: Path | None) -> None:
         requests = ", ".join(f"{op} {n}" for op, n in sorted(row["requests"].items()))
         click.echo(f"{row['client']} {row['channel']} {row['network']} SOAP "
                    f"{row['soap_version'] or '-'} {row['user_agent']!r}: {requests}; failures "
-                   f"{row['failures']}; last seen {row['last_seen']}"
-                   f"{' (stopped)' if row['stopped'] else ''}")
-    click.echo(f"{len(rows)} client(s) in the last {days} day(s)")
+                   f"{row['failures']}; last seen {row['last_seen']}: {row['status_label']}")
+    click.echo(f"{len(rows)} client(s) in the last {days} day(s); notice dated "
+               f"{notice_date.isoformat()} (TELEPOINTS_DEPRECATION_DATE)")
 
 
 def _moment(text: str) -> dt.datetime:
@@ -130,7 +132,7 @@ def brownout_remove(window_id: int) -> None:
 def readiness_command(as_json: bool) -> None:
     """The go/no-go to switch the legacy backend off: each line's figure and threshold
     (READINESS_THRESHOLDS). Exit status 0 when every line is green, 1 otherwise."""
-    _flush_census()
+    _flush_counts()
     try:
         result = readiness.readiness(db.session(), current_app.config["SETTINGS"])
     except ValueError as exc:
@@ -155,6 +157,7 @@ def readiness_command(as_json: bool) -> None:
 def notify_holders_command(dry_run: bool, limit: int, per_second: float) -> None:
     """Tell the holders who used a legacy code recently and have no modern account that
     Télépoints closes (SMS, else letter), once each."""
+    _flush_counts()
     told = notify.notify(db.session(), messenger(), compat().notice, dry_run=dry_run,
                          limit=limit, per_second=per_second, commit=db.session.commit)
     if not dry_run:

@@ -1,6 +1,7 @@
 """The compatibility layer's `LegacyTraffic` hook (telepoints_compat/legacy_traffic.py),
-composed of the census, the brownouts and, while the legacy backend is configured, the
-parallel run. Each is guarded: a statistic or a comparison never decides an answer."""
+composed of the census, the legacy code uses, the brownouts and, while the legacy backend is
+configured, the parallel run. Each is guarded: a statistic or a comparison never decides an
+answer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from migrations.accounts.legacy_uses import LegacyCodeUses
 from migrations.brownouts.services import Brownouts
 from migrations.census.services import Census
 from migrations.parallel_run.services import ParallelRun
@@ -19,15 +21,22 @@ log = logging.getLogger("telepoints.migration")
 
 
 class LegacyTrafficWatch:
-    def __init__(self, census: Census, brownouts: Brownouts,
+    def __init__(self, census: Census, uses: LegacyCodeUses, brownouts: Brownouts,
                  parallel_run: ParallelRun | None) -> None:
-        self.census, self.brownouts, self.parallel_run = census, brownouts, parallel_run
+        self.census, self.uses = census, uses
+        self.brownouts, self.parallel_run = brownouts, parallel_run
 
     def observe(self, request: LegacyRequest) -> None:
         try:
             self.census.observe(request)
         except Exception:
             log.exception("legacy request not counted in the census")
+
+    def code_used(self, numero: str) -> None:
+        try:
+            self.uses.record(numero)
+        except Exception:
+            log.exception("legacy code use not recorded")
 
     def compare(self, operation: str, numero: str, code: str,
                 answer: Callable[[], bytes]) -> None:
@@ -41,11 +50,22 @@ class LegacyTrafficWatch:
             log.exception("brownout windows not read")
             return False
 
+    def flush(self) -> None:
+        """What this process counted and noted and has not written yet, written now (a
+        figure about to be read here)."""
+        try:
+            self.census.flush()
+        finally:
+            self.uses.flush()
+
     def close(self) -> None:
         self.brownouts.close()
         if self.parallel_run is not None:
             self.parallel_run.close()
-        self.census.close()
+        try:
+            self.census.close()
+        finally:
+            self.uses.close()
 
     def announcement(self, now: dt.datetime) -> str | None:
         try:
@@ -56,7 +76,7 @@ class LegacyTrafficWatch:
 
 
 def watch(app: Flask) -> LegacyTrafficWatch | None:
-    """The hook this package installed on `app`, to reach its parts (flush the census,
-    read the brownouts again)."""
+    """The hook this package installed on `app`, to reach its parts (flush the census and
+    the code uses, read the brownouts again)."""
     traffic = installed(app)
     return traffic if isinstance(traffic, LegacyTrafficWatch) else None

@@ -16,6 +16,7 @@ from telepoints_compat.codes.keys import KeyRing, instance_keys
 from telepoints_compat.codes.proof import CodeHolderProof
 from telepoints_compat.codes.services import CodeService
 from telepoints_compat.context import EXTENSION, Clock, Compat
+from telepoints_compat.legacy_traffic import installed
 from telepoints_compat.soap import views as soap_views
 from telepoints_compat.soap.endpoint import SoapEndpoint
 
@@ -26,7 +27,7 @@ def init_app(app: Flask, settings: Settings) -> Compat:
     service = CodeService(KeyRing(keys), validity_days=settings.code_validity_days, clock=clock)
     bundle = Compat(settings=settings, codes=service, clock=clock,
                     proof=CodeHolderProof(service, lambda: db.session(), throttling,
-                                          lambda: db.engine),
+                                          lambda: db.engine, lambda: installed(app)),
                     notice=notice.build_notice(settings))
     app.extensions[EXTENSION] = bundle
     notice.init_app(app, bundle.notice)

@@ -4,6 +4,8 @@ the composition root installs the implementation as `app.extensions[EXTENSION]`;
 installed, nothing changes.
 
 - `observe`: every legacy request once answered (SOAP and old web form): the client census.
+- `code_used`: a code held here proved a file on a legacy channel (the holder still uses
+  Télépoints); it only notes the file in memory.
 - `compare`: an answer given here to a code check, for the parallel run; it only queues.
 - `refuse`: whether this request falls in a planned outage (a brownout): SERVICE_CLOS.
 - `announcement`: the text added to the migration notice while outages are planned.
@@ -35,6 +37,9 @@ class LegacyRequest(NamedTuple):  # a tuple: made on every legacy request, cheap
 
 class LegacyTraffic(Protocol):
     def observe(self, request: LegacyRequest) -> None: ...
+
+    def code_used(self, numero: str) -> None:
+        """`numero` is normalised; called on the request path, after the code matched."""
 
     def compare(self, operation: str, numero: str, code: str,
                 answer: Callable[[], bytes]) -> None:

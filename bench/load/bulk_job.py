@@ -66,13 +66,14 @@ class BulkMigration:
     env: dict[str, str]
     folder: Path
     began: float  # time.monotonic() at the start of the measured time
+    name: str = "migration"  # of its logs: NAME-1.log, NAME-2.log…
     jobs: list[Job] = field(default_factory=list)
 
     def _now(self) -> float:
         return time.monotonic() - self.began
 
     def start(self) -> None:
-        log = self.folder / f"migration-{len(self.jobs) + 1}.log"
+        log = self.folder / f"{self.name}-{len(self.jobs) + 1}.log"
         with log.open("wb") as handle:
             process = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "migrations", "run",

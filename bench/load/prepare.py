@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from modern.accounts import possession  # noqa: E402
 from modern.accounts import services as accounts  # noqa: E402
-from modern.accounts.models import Account  # noqa: E402
+from modern.accounts.models import POSSESSION_SMS, Account  # noqa: E402
 from modern.db import db  # noqa: E402
 from modern.documents.keys import KeyRing  # noqa: E402
 from modern.documents.pdf import build  # noqa: E402
@@ -56,12 +57,17 @@ def issue_codes(numeros: list[str]) -> list[str]:
 def _links(public_url: str) -> accounts.Links:
     return accounts.Links(confirmation=lambda token: f"{public_url}/compte/confirmation/{token}",
                           reset=lambda token: f"{public_url}/compte/mot-de-passe/{token}",
-                          reset_request=lambda: f"{public_url}/compte/mot-de-passe-oublie")
+                          reset_request=lambda: f"{public_url}/compte/mot-de-passe-oublie",
+                          not_me=lambda token: f"{public_url}/compte/ce-n-est-pas-moi/{token}",
+                          email_change=lambda token: (f"{public_url}/compte/adresse/"
+                                                      f"confirmation/{token}"))
 
 
 def open_account(record: dict[str, Any], number: int, links: accounts.Links) -> dict[str, str]:
-    """Sign-up proven by the identity on the licence, then the e-mail confirmation, through
-    the accounts services (the confirmation token is the one the e-mail would carry)."""
+    """Sign-up proven by the identity on the licence, the e-mail confirmation, then the
+    possession of the file proven (the activation code by SMS, as a holder does before the
+    points open), through the accounts services (the confirmation token is the one the
+    e-mail would carry)."""
     person = record["titulaire"]
     email = f"titulaire{number:05d}@charge.exemple.fr"
     password = f"Tournesol-{number:05d}-permis-de-conduire"
@@ -73,7 +79,8 @@ def open_account(record: dict[str, Any], number: int, links: accounts.Links) -> 
         raise SystemExit(f"sign-up of file {record['numeroDossier']} refused: {outcome.value}")
     account = db.session.scalars(select(Account).where(Account.email == email)).one()
     token = accounts.token_service().issue(accounts.CONFIRMATION, str(account.id), e=email)
-    accounts.confirm_email(db.session(), token)
+    accounts.confirm_email(db.session(), token, links)
+    possession.record_proof(db.session(), account, POSSESSION_SMS)
     db.session.commit()
     return {"email": email, "password": password}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,23 @@ class Growth:
     @property
     def percent(self) -> float:
         return 100 * self.mib / self.first if self.first else 0.0
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The longest time without any answer, and when it began (seconds into the phase)."""
+
+    seconds: float
+    at: float
+
+
+def longest_gap(answered: list[float], began: float, ended: float) -> Gap:
+    """From the moments answers arrived (time.monotonic()), the phase's start and end
+    included: a silence at either end counts too."""
+    moments = [began, *sorted(t for t in answered if began <= t <= ended), ended]
+    width, start = max((after - before, before) for before, after
+                       in itertools.pairwise(moments))
+    return Gap(width, start - began)
 
 
 def routes(stats: RequestStats, seconds: float) -> list[str]:

@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import dataset
 import gevent
@@ -64,6 +64,15 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-growth", type=float, default=5.0,
                         help="allowed growth of the server's memory, first minute to last, "
                              "in percent (default 5)")
+    parser.add_argument("--recycle-duration", type=seconds, default=180,
+                        help="measured time of the recycling phase, after the memory phase "
+                             "(default 3m; 0: none)")
+    parser.add_argument("--max-requests", type=positive, default=1000,
+                        help="GUNICORN_MAX_REQUESTS of the recycling phase: small, so that "
+                             "every worker recycles in it (default 1000; production 20000)")
+    parser.add_argument("--max-gap", type=float, default=2.0,
+                        help="longest time without any answer allowed in the recycling "
+                             "phase, in seconds (default 2)")
     parser.add_argument("--database", default="bench_load",
                         help="PostgreSQL database created and dropped by the test")
     parser.add_argument("--pg-admin-url", default="postgresql://root@127.0.0.1:5432/postgres",
@@ -73,6 +82,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parsed = parser.parse_args(argv)
     if parsed.duration < 30 or parsed.sample_every < 1:
         parser.error("--duration must be at least 30 s and --sample-every at least 1 s")
+    if 0 < parsed.recycle_duration < 30:
+        parser.error("--recycle-duration must be 0 (no recycling phase) or at least 30 s")
     return parsed
 
 
@@ -126,6 +137,8 @@ def set_up(place: Installation, opts: argparse.Namespace,
 class Run:
     seconds: float = 0.0
     stats: RequestStats | None = None
+    tally: traffic.Tally = field(default_factory=traffic.Tally)
+    gap: report.Gap | None = None  # the longest time without any answer
     samples: list[server.Sample] = field(default_factory=list)
     migration: BulkMigration | None = None
     users: dict[str, int] = field(default_factory=dict)
@@ -139,10 +152,34 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+@dataclass
+class Answers:
+    """The moments (time.monotonic()) at which the server answered, whatever the answer,
+    and those of the requests that got no answer, with their route and error."""
+
+    answered: list[float] = field(default_factory=list)
+    unanswered: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+def answers(environment: Environment) -> Answers:
+    seen = Answers()
+
+    def answered(response: Any = None, name: str = "", exception: Any = None,
+                 **_: Any) -> None:
+        if getattr(response, "status_code", None):  # 0: no answer (connection error)
+            seen.answered.append(time.monotonic())
+        else:
+            seen.unanswered.append((time.monotonic(), name, repr(exception)[:200]))
+    environment.events.request.add_listener(answered)
+    return seen
+
+
 def drive(base: str, master: int, export: Path, env: dict[str, str],
           opts: argparse.Namespace) -> Run:
-    """Warm-up, then the measured time with the migration and the memory samples."""
+    """The memory phase (no worker recycled): warm-up, then the measured time with the
+    migration and the memory samples."""
     environment = Environment(user_classes=traffic.USERS, host=base)
+    answered = answers(environment)
     runner = environment.create_local_runner()
     runner.start(opts.users, spawn_rate=max(1, opts.users // 5))
     print(f"load: {opts.users} users, warm-up {opts.warmup} s, then {opts.duration} s "
@@ -164,6 +201,65 @@ def drive(base: str, master: int, export: Path, env: dict[str, str],
     result.load_average = (result.load_average[0], os.getloadavg()[0])
     result.generator_cpu = _own_cpu() - cpu_before
     result.stats = environment.stats
+    result.tally = traffic.TALLY
+    result.gap = report.longest_gap(answered.answered, began, began + result.seconds)
+    result.task_errors = sum(error["count"] for error in runner.exceptions.values())
+    result.migration.finish()
+    runner.quit()
+    return result
+
+
+@dataclass
+class Recycling:
+    """The recycling phase: the same load on a new server whose workers are recycled after
+    `--max-requests` requests, one at a time (gunicorn.conf.py's policy)."""
+
+    seconds: float = 0.0
+    stats: RequestStats | None = None
+    tally: traffic.Tally = field(default_factory=traffic.Tally)
+    answers: int = 0
+    unanswered: list[tuple[float, str, str]] = field(default_factory=list)  # t, route, error
+    gap: report.Gap | None = None
+    workers: server.Workers | None = None
+    migration: BulkMigration | None = None
+    task_errors: int = 0
+
+
+def drive_recycling(base: str, master: int, export: Path, env: dict[str, str],
+                    opts: argparse.Namespace) -> Recycling:
+    """Measured from the moment every user has started (the new workers' first requests
+    count towards their limits, and a warm-up could spend the first recycle)."""
+    traffic.TALLY = traffic.Tally()
+    environment = Environment(user_classes=traffic.USERS, host=base)
+    answered = answers(environment)
+    runner = environment.create_local_runner()
+    runner.start(opts.users, spawn_rate=max(1, opts.users // 5))
+    print(f"recycling phase: {opts.users} users, {opts.recycle_duration} s measured once "
+          f"they have all started, workers recycled every {opts.max_requests} requests",
+          flush=True)
+    while runner.user_count < opts.users:
+        gevent.sleep(0.1)
+    environment.stats.reset_all()
+    traffic.TALLY.reset()
+    began = time.monotonic()
+    workers = server.Workers(master, began)
+    result = Recycling(workers=workers)
+    sampler = gevent.spawn(workers.watch)
+    result.migration = BulkMigration(export, env, WORK, began, name="recycling-migration")
+    watcher = gevent.spawn(result.migration.keep_running, opts.recycle_duration)
+    gevent.sleep(opts.recycle_duration)
+    runner.stop()
+    ended = time.monotonic()
+    workers.stop()
+    sampler.join()
+    watcher.join()
+    result.seconds = ended - began
+    result.stats = environment.stats
+    result.tally = traffic.TALLY
+    result.answers = sum(began <= moment <= ended for moment in answered.answered)
+    result.unanswered = [(at - began, route, error) for at, route, error
+                         in answered.unanswered if began <= at <= ended]
+    result.gap = report.longest_gap(answered.answered, began, ended)
     result.task_errors = sum(error["count"] for error in runner.exceptions.values())
     result.migration.finish()
     runner.quit()
@@ -194,8 +290,8 @@ def print_report(run: Run, opts: argparse.Namespace, log_errors: list[str]) -> l
 
 
 def _traffic_report(run: Run, opts: argparse.Namespace) -> list[str]:
-    assert run.stats is not None
-    tally = traffic.TALLY
+    assert run.stats is not None and run.gap is not None
+    tally = run.tally
     print()
     print(f"measured: {run.seconds:.0f} s after a {opts.warmup} s warm-up; users "
           + ", ".join(f"{name} {count}" for name, count in run.users.items()))
@@ -205,7 +301,8 @@ def _traffic_report(run: Run, opts: argparse.Namespace) -> list[str]:
     errors, server_errors = report.error_counts(tally)
     total = run.stats.total.num_requests
     counted = report.totals(tally)
-    print(f"\nthroughput: {total / run.seconds:.1f} requests/s ({total} requests)")
+    print(f"\nthroughput: {total / run.seconds:.1f} requests/s ({total} requests); longest "
+          f"time without any answer {run.gap.seconds:.2f} s (at t={run.gap.at:.0f} s)")
     print(f"errors: {errors} ({100 * errors / max(total, 1):.3f} %): server errors "
           f"{counted[traffic.SERVER_ERROR]}, unexpected answers {counted[traffic.UNEXPECTED]}, "
           f"no answer {counted[traffic.NO_ANSWER]}; exceptions in the clients {run.task_errors}")
@@ -262,6 +359,64 @@ def _memory_report(run: Run, opts: argparse.Namespace) -> list[str]:
     return failures
 
 
+def print_recycling(phase: Recycling, opts: argparse.Namespace, memory_gap: report.Gap
+                    ) -> list[str]:
+    """The recycling phase's figures; returns the reasons for failing."""
+    assert phase.stats is not None and phase.gap is not None and phase.workers is not None
+    assert phase.migration is not None
+    print(f"\nrecycling phase: {phase.seconds:.0f} s measured, gunicorn.conf.py's policy "
+          f"(limits spaced, one worker restarting at a time) with --max-requests "
+          f"{opts.max_requests}:")
+    events = [(life.left, f"worker {life.pid} left; RSS before: {life.last_mib:.1f} MiB "
+                          f"(its peak {life.peak_mib:.1f} MiB)")
+              for life in phase.workers.recycled if life.left is not None]
+    events += [(life.came, f"worker {life.pid} started") for life in
+               phase.workers.lives.values() if life.came is not None]
+    for at, what in sorted(events):
+        print(f"  t={at:>6.1f} s  {what}")
+    recycled = phase.workers.recycled
+    every = phase.workers.first_all_recycled()
+    print(f"recycles: {len(recycled)}; every worker of the start recycled: "
+          f"{'yes' if every else 'no'}; RSS before a recycle at most "
+          f"{max((life.last_mib for life in recycled), default=0.0):.1f} MiB")
+    print("\n".join(report.routes(phase.stats, phase.seconds)))
+    errors, server_errors = report.error_counts(phase.tally)
+    counted = report.totals(phase.tally)
+    total = phase.stats.total.num_requests
+    print(f"answers: {phase.answers} ({phase.answers / phase.seconds:.1f}/s) of {total} "
+          f"requests; failed requests: {errors} (server errors {counted[traffic.SERVER_ERROR]}, "
+          f"unexpected answers {counted[traffic.UNEXPECTED]}, no answer "
+          f"{counted[traffic.NO_ANSWER]}); exceptions in the clients {phase.task_errors}")
+    for line in phase.tally.samples[:10]:
+        print(f"  error sample: {line}")
+    for at, route, error in phase.unanswered[:10]:
+        nearest = min((change for change, _what in events), key=lambda t: abs(t - at),
+                      default=None)
+        print(f"  no answer at t={at:.1f} s" + ("" if nearest is None else
+                                                f" (the nearest worker change at t="
+                                                f"{nearest:.1f} s)") + f": {route}, {error}")
+    gap = phase.gap
+    nearest = min((at for at, _what in events), key=lambda at: abs(at - gap.at), default=None)
+    print(f"longest time without any answer: {phase.gap.seconds:.2f} s (at t="
+          f"{phase.gap.at:.1f} s" + ("" if nearest is None else
+                                     f", the nearest worker change at t={nearest:.1f} s")
+          + f"; allowed {opts.max_gap:g} s); in the memory phase, without recycling: "
+          f"{memory_gap.seconds:.2f} s")
+    for job in phase.migration.jobs:
+        print(f"  {job.describe()}")
+    failures = phase.migration.failures()
+    if errors:
+        failures.append(f"{errors} failed requests while workers were recycled "
+                        f"({server_errors} server errors)")
+    if not every:
+        failures.append("a worker of the start was never recycled: lengthen "
+                        "--recycle-duration or lower --max-requests")
+    if phase.gap.seconds > opts.max_gap:
+        failures.append(f"no answer for {phase.gap.seconds:.2f} s while workers were "
+                        f"recycled (allowed {opts.max_gap:g} s)")
+    return failures
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -274,20 +429,28 @@ def main(argv: list[str] | None = None) -> None:
     WORK.mkdir(parents=True)
     port = server.free_port()
     base = f"http://127.0.0.1:{port}"
-    print(f"gunicorn {opts.workers} workers (gunicorn.conf.py: {_threads()} threads each, "
-          f"periodic restarts off) on {base}; PostgreSQL database {place.database}, Redis "
+    print(f"gunicorn {opts.workers} workers (gunicorn.conf.py: {_threads()} threads each; "
+          f"memory phase: periodic restarts off; recycling phase: every {opts.max_requests} "
+          f"requests) on {base}; PostgreSQL database {place.database}, Redis "
           f"{place.redis_url} under {place.redis_prefix}")
     print("settings for this test only: ENVIRONMENT=test, MIGRATION_WEB_WORKER=off, "
           + ", ".join(f"{key}={value}" for key, value in dataset.RATE_LIMITS.items())
           + " (every client is 127.0.0.1; the counters still count)", flush=True)
     log: IO[bytes] | None = None
     process = None
+    recycling: Recycling | None = None
     try:
         env, export = set_up(place, opts, port)
         log = (WORK / "server.log").open("wb")
         process = server.start(port, opts.workers, env, log)
         server.wait_until_ready(base, process, opts.workers)
         run = drive(base, process.pid, export, env, opts)
+        server.stop(process)
+        process = None
+        if opts.recycle_duration:
+            process = server.start(port, opts.workers, env, log, opts.max_requests)
+            server.wait_until_ready(base, process, opts.workers)
+            recycling = drive_recycling(base, process.pid, export, env, opts)
     finally:
         if process is not None:
             server.stop(process)
@@ -296,10 +459,16 @@ def main(argv: list[str] | None = None) -> None:
         dataset.drop_database(place)
         dataset.forget_redis_keys(place)
     failures = print_report(run, opts, server_log_errors(WORK / "server.log"))
+    if recycling is not None:
+        assert run.gap is not None
+        failures += print_recycling(recycling, opts, run.gap)
     if failures:
         print("\nFAILED: " + "; ".join(failures))
         sys.exit(1)
-    print(f"\nPASSED: no 5xx, no unexpected answer, memory within {opts.max_growth:.0f} %")
+    print(f"\nPASSED: no 5xx, no unexpected answer, memory within {opts.max_growth:.0f} %"
+          + ("" if recycling is None else
+             f"; workers recycled {len(recycling.workers.recycled) if recycling.workers else 0}"
+             f" times without a failed request or a silence over {opts.max_gap:g} s"))
 
 
 def _threads() -> str:

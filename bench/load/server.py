@@ -21,13 +21,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(port: int, workers: int, env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """gunicorn with gunicorn.conf.py, but no periodic restart of workers (`max_requests`):
-    a restart would reset a worker's memory and hide the growth this test looks for."""
+def start(port: int, workers: int, env: dict[str, str], log: IO[bytes],
+          max_requests: int = 0) -> subprocess.Popen[bytes]:
+    """gunicorn with gunicorn.conf.py. `max_requests` 0: no periodic restart of workers (a
+    restart would reset a worker's memory and hide the growth the memory phase looks for);
+    otherwise the production policy with that limit (spaced limits, one worker restarting
+    at a time: modern/recycling.py)."""
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--max-requests", "0",
-         "wsgi:create_app()"],
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--max-requests",
+         str(max_requests), "wsgi:create_app()"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -104,3 +107,57 @@ def sample(master: int, since: float) -> Sample:
     return Sample(time.monotonic() - since, rss_mib(master),
                   {pid: rss_mib(pid) for pid in workers},
                   sum(cpu_seconds(pid) for pid in [master, *workers]))
+
+
+@dataclass
+class Life:
+    """One worker, as the recycling phase saw it: when it came and left (seconds into the
+    phase; None: there at the start, or still there at the end) and its memory then."""
+
+    pid: int
+    came: float | None
+    left: float | None = None
+    peak_mib: float = 0.0
+    last_mib: float = 0.0  # the last sample before it left: its memory before the recycle
+
+
+class Workers:
+    """The master's workers sampled every `every` seconds (run in a greenlet): who came,
+    who left, and each one's RSS."""
+
+    def __init__(self, master: int, since: float, every: float = 0.2) -> None:
+        self.master, self.since, self.every = master, since, every
+        self.lives: dict[int, Life] = {pid: Life(pid, None) for pid in worker_pids(master)}
+        self.running = True
+        self.sample()
+
+    def watch(self) -> None:
+        while self.running:
+            self.sample()
+            time.sleep(self.every)
+
+    def sample(self) -> None:
+        now = time.monotonic() - self.since
+        alive = set(worker_pids(self.master))
+        for pid in alive:
+            life = self.lives.setdefault(pid, Life(pid, now))
+            mib = rss_mib(pid)
+            if mib:
+                life.peak_mib = max(life.peak_mib, mib)
+                life.last_mib = mib
+        for life in self.lives.values():
+            if life.left is None and life.pid not in alive:
+                life.left = now
+
+    def stop(self) -> None:
+        self.running = False
+        self.sample()
+
+    @property
+    def recycled(self) -> list[Life]:
+        return sorted((life for life in self.lives.values() if life.left is not None),
+                      key=lambda life: life.left or 0.0)
+
+    def first_all_recycled(self) -> bool:
+        """Every worker there at the start has left (and been replaced) during the phase."""
+        return all(life.left is not None for life in self.lives.values() if life.came is None)

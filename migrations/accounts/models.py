@@ -38,6 +38,10 @@ class MigratedAccount(db.Model):  # type: ignore[name-defined]
         DateTime(timezone=True), default=None)
     legacy_last_login: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), default=None)
+    # The last day a code of this file proved it to a legacy client here (SOAP or the old web
+    # form): its holder still uses Télépoints (legacy_uses.py). This service's own figure,
+    # not part of the legacy copy; cleared after RETENTION_LOG_DAYS.
+    legacy_used_on: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
     # The contact table has no e-mail column; the address is kept here, not lost.
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     # False when the legacy code was not carried over: a suspended account (an agent had

@@ -7,6 +7,10 @@ creation and last sign-in, the issue date of the code, failures and lock. That c
 an agent looks at to decide a revert, and what a reverted file goes back with. Once
 `RETENTION_REVERT_DAYS` have passed since the migration, the copy is cleared and the
 migration can no longer be reverted (migrations/accounts/services.py refuses it).
+
+The record also keeps the last day a legacy client used the file's code here
+(`legacy_used_on`, legacy_uses.py): cleared `RETENTION_LOG_DAYS` after that day, like the
+census and the legacy traffic's other figures.
 """
 
 from __future__ import annotations
@@ -28,5 +32,12 @@ def legacy_copy(purge: Purge) -> int:
         "legacy_last_login": None})
 
 
+def legacy_use(purge: Purge) -> int:
+    return purge.clear(account, account.c.legacy_used_on < purge.before(
+        purge.settings.retention_log_days).date(), {"legacy_used_on": None})
+
+
 RULES = (Rule("migrated_account.legacy_copy", legacy_copy, action=CLEARED,
-              period="RETENTION_REVERT_DAYS"),)
+              period="RETENTION_REVERT_DAYS"),
+         Rule("migrated_account.legacy_used_on", legacy_use, action=CLEARED,
+              period="RETENTION_LOG_DAYS"))

@@ -29,10 +29,10 @@ from modern.db import db
 TAG = "Bascule"
 
 
-def _flush_census() -> None:
+def _flush_counts() -> None:
     """What this process counted and has not written yet, so that the answer includes it."""
     if (traffic := watch(current_app)) is not None:
-        traffic.census.flush()
+        traffic.flush()
 
 
 def _refresh_brownouts() -> None:
@@ -85,7 +85,7 @@ def remove_brownout(window_id: int) -> Response:
            scope=tokens.READ, action="readiness.show", output=ReadinessOut,
            description="Chaque ligne avec son chiffre et son seuil (READINESS_THRESHOLDS).")
 def show_readiness() -> dict[str, Any]:
-    _flush_census()
+    _flush_counts()
     result = readiness.readiness(db.session(), _settings())
     _audit()
     db.session.commit()
@@ -104,8 +104,9 @@ def show_parallel_run(query: dict[str, Any]) -> dict[str, Any]:
 @operation("/clients", summary="Clients de l'interface Télépoints", tag=TAG, scope=tokens.READ,
            action="clients.show", output=ClientListOut, query=DaysQuery)
 def list_clients(query: dict[str, Any]) -> dict[str, Any]:
-    _flush_census()
-    rows = census.clients(db.session(), days=query["days"])
+    _flush_counts()
+    notice_date = _settings().telepoints_deprecation_date
+    rows = census.clients(db.session(), days=query["days"], notice_date=notice_date)
     _audit()
     db.session.commit()
-    return {"items": rows}
+    return {"items": rows, "notice_date": notice_date.isoformat()}

@@ -89,8 +89,12 @@ class ClientOut(ApiSchema):
     last_seen = _out(fields.String)
     requests = _out(fields.Dict, keys=fields.String(), values=fields.Integer())
     failures = _out(fields.Integer)
-    stopped = _out(fields.Boolean)
+    status = _out(fields.String, "Où en est le client avec l'avis : appelle_encore, "
+                                 "arrete_depuis_avis, arrete_avant_avis, actif_sans_avis")
+    status_label = _out(fields.String, "Le même, en mots")
+    stopped = _out(fields.Boolean, "Aucune requête depuis 7 jours")
 
 
 class ClientListOut(ApiSchema):
     items = _out(fields.List, cls_or_instance=fields.Nested(ClientOut))
+    notice_date = _out(fields.String, "Date de l'avis (TELEPOINTS_DEPRECATION_DATE)")

@@ -13,6 +13,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 
 from migrations.admin import labels
+from migrations.census.services import STATUS_LABELS
 from migrations.readiness.services import DAYS, LABELS
 
 DATE_FORMATS = {"fr": "fr-FR", "en": "en-GB"}
@@ -80,6 +81,9 @@ def _messages() -> dict[str, str]:
         "oui": _("oui"),
         "non": _("non"),
         "aucun_client": _("Aucun client."),
+        "avis_clients": _("Avis de fermeture daté du %(date)s : un client vu depuis l'a reçu ; "
+                          "arrêté = aucune requête depuis 7 jours."),
+        **{f"client_{status}": _(label) for status, label in STATUS_LABELS.items()},
         "aucune_annonce": _("Aucune interruption annoncée."),
         "retirer": _("Retirer"),
         "l_interruption": _("l'interruption %(id)s"),

@@ -156,6 +156,8 @@ class AccountOut(ApiSchema):
     legacy_failures = _out(fields.Integer)
     legacy_locked_until = _out(UtcDateTime, allow_none=True)
     code_imported = _out(fields.Boolean)
+    legacy_used_on = _out(fields.Date, "Dernier jour où un logiciel ou l'ancien site a utilisé "
+                                       "le code de ce dossier ici (UTC)", allow_none=True)
 
 
 class RevertOut(ApiSchema):

@@ -27,13 +27,30 @@ from sqlalchemy.orm import Session
 
 from migrations import spreadsheet
 from migrations.census.models import LegacyClient, LegacyClientDay
+from modern.i18n import N_
 from telepoints_compat.legacy_traffic import LegacyRequest
+from telepoints_compat.notice import PARIS
 
 log = logging.getLogger("telepoints.census")
 
 FLUSH_SECONDS = 5.0
 # A client with no request for this long has stopped (it read the notice, or moved).
 QUIET_DAYS = 7
+
+# Where a client stands with the notice, dated by TELEPOINTS_DEPRECATION_DATE (the date the
+# end was announced, that of the `Deprecation` header), from midnight in Paris: a client seen
+# on or after that moment has received the notice; "stopped" is QUIET_DAYS without a request.
+STILL_CALLING = "appelle_encore"  # received the notice, and still calls
+STOPPED_SINCE_NOTICE = "arrete_depuis_avis"  # received the notice, quiet since
+STOPPED_BEFORE_NOTICE = "arrete_avant_avis"  # quiet, last seen before the notice
+NOT_NOTIFIED_YET = "actif_sans_avis"  # calls, but not since the notice began (or it has not)
+STATUS_LABELS = {
+    STILL_CALLING: N_("appelle encore depuis l'avis"),
+    STOPPED_SINCE_NOTICE: N_("arrêté depuis l'avis"),
+    STOPPED_BEFORE_NOTICE: N_("arrêté avant l'avis"),
+    NOT_NOTIFIED_YET: N_("actif, n'a pas encore reçu l'avis"),
+}
+STOPPED = frozenset({STOPPED_SINCE_NOTICE, STOPPED_BEFORE_NOTICE})
 
 
 def network_of(address: str) -> str:
@@ -122,7 +139,9 @@ class Census:
                 postgres = connection.dialect.name == "postgresql"
                 insert = postgresql.insert if postgres else sqlite.insert
                 table = LegacyClient.__table__
-                for client, first, last in clients.values():
+                # In key order, as every process does: two processes writing the same
+                # clients at once wait for each other in turn, never in a cycle (a deadlock).
+                for client, first, last in sorted(clients.values(), key=lambda c: c[0].id):
                     statement = insert(table).values(
                         id=client.id, channel=client.channel, user_agent=client.user_agent,
                         network=client.network, soap_version=client.soap_version,
@@ -132,7 +151,8 @@ class Census:
                     connection.execute(statement.on_conflict_do_update(
                         index_elements=[table.c.id], set_={"last_seen": latest}))
                 days = LegacyClientDay.__table__
-                for (client_id, day, operation), (requests, failures) in counts.items():
+                for (client_id, day, operation), (requests, failures) in sorted(
+                        counts.items()):
                     statement = insert(days).values(client_id=client_id, day=day,
                                                     operation=operation, requests=requests,
                                                     failures=failures)
@@ -152,11 +172,25 @@ class Census:
             raise
 
 
-def clients(session: Session, *, days: int = 14, now: dt.datetime | None = None
-            ) -> list[dict[str, Any]]:
+def notice_start(notice_date: dt.date) -> dt.datetime:
+    """The moment the notice began: midnight in Paris on TELEPOINTS_DEPRECATION_DATE."""
+    return dt.datetime.combine(notice_date, dt.time(0), PARIS)
+
+
+def status_of(last_seen: dt.datetime, now: dt.datetime, notice_since: dt.datetime) -> str:
+    """Where a client stands with the notice, from its last request. Before the notice's
+    date nobody has received it, so nobody has "stopped since"."""
+    quiet = last_seen < now - dt.timedelta(days=QUIET_DAYS)
+    if last_seen >= notice_since:
+        return STOPPED_SINCE_NOTICE if quiet else STILL_CALLING
+    return STOPPED_BEFORE_NOTICE if quiet else NOT_NOTIFIED_YET
+
+
+def clients(session: Session, *, notice_date: dt.date, days: int = 14,
+            now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Every client seen in the last `days` days, most recent first: first and last seen,
-    requests per operation, failures, and whether it has stopped (no request for
-    QUIET_DAYS days)."""
+    requests per operation, failures, and where it stands with the notice dated
+    `notice_date` (`status_of`; `stopped`: no request for QUIET_DAYS days)."""
     now = now or dt.datetime.now(dt.UTC)
     since = now.date() - dt.timedelta(days=days - 1)
     per_operation: dict[str, dict[str, int]] = {}
@@ -168,30 +202,33 @@ def clients(session: Session, *, days: int = 14, now: dt.datetime | None = None
             .group_by(LegacyClientDay.client_id, LegacyClientDay.operation)):
         per_operation.setdefault(client_id, {})[operation] = int(requests)
         failures[client_id] = failures.get(client_id, 0) + int(failed)
-    quiet = now - dt.timedelta(days=QUIET_DAYS)
+    notice_since = notice_start(notice_date)
     found = []
     for client in session.scalars(select(LegacyClient).where(
             LegacyClient.id.in_(list(per_operation))).order_by(LegacyClient.last_seen.desc())):
         last = _aware(client.last_seen)
+        status = status_of(last, now, notice_since)
         found.append({
             "client": client.id[:12], "channel": client.channel,
             "user_agent": client.user_agent, "network": client.network,
             "soap_version": client.soap_version,
             "first_seen": _aware(client.first_seen).isoformat(), "last_seen": last.isoformat(),
             "requests": per_operation[client.id], "failures": failures[client.id],
-            "stopped": last < quiet})
+            "status": status, "status_label": STATUS_LABELS[status],
+            "stopped": status in STOPPED})
     return found
 
 
 def write_csv(rows: list[dict[str, Any]], out: IO[str]) -> None:
     writer = spreadsheet.Writer(out, lineterminator="\r\n")
     writer.writerow(["client", "canal", "user_agent", "reseau", "version_soap", "vu_la_premiere",
-                     "vu_la_derniere", "requetes", "echecs", "arrete"])
+                     "vu_la_derniere", "requetes", "echecs", "arrete", "etat"])
     for row in rows:
         writer.writerow([row["client"], row["channel"], row["user_agent"], row["network"],
                          row["soap_version"] or "", row["first_seen"], row["last_seen"],
                          " ".join(f"{op}={n}" for op, n in sorted(row["requests"].items())),
-                         row["failures"], "oui" if row["stopped"] else "non"])
+                         row["failures"], "oui" if row["stopped"] else "non",
+                         row["status_label"]])
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

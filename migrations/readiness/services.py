@@ -6,8 +6,9 @@ holders told), each line with its figure, its threshold and whether it passes.
 - lazy migrations in the last 14 days: holders still arriving through the legacy backend;
 - the parallel run's mismatch rate (red while nothing was compared);
 - clients of the legacy interface seen in the last 14 days and not stopped;
-- holders who used a legacy code recently (a lazy migration, or a last sign-in in the
-  export within the period) with no modern account, not told yet (`notify-holders`).
+- holders who used a legacy code recently (a lazy migration, a code of a migrated file used
+  by a legacy client here, or a last sign-in in the export, within the period) with no
+  modern account, not told yet (`notify-holders`).
 
 Thresholds default to the values below; READINESS_THRESHOLDS overrides them by name.
 """
@@ -81,11 +82,13 @@ class Readiness:
 
 def holders_to_tell(now: dt.datetime, days: int = DAYS) -> Any:
     """The migration records of the holders to tell: a legacy code used within `days` days
-    (a lazy migration then, or the export's last sign-in), no modern account, not told."""
+    (a lazy migration then, a use by a legacy client here since, or the export's last
+    sign-in), no modern account, not told."""
     since = now - dt.timedelta(days=days)
     return (select(MigratedAccount.numero)
             .where(or_(and_(MigratedAccount.source == SOURCE_LAZY,
                             MigratedAccount.migrated_at >= since),
+                       MigratedAccount.legacy_used_on >= since.date(),
                        MigratedAccount.legacy_last_login >= since))
             .where(~select(Account.id).where(Account.numero == MigratedAccount.numero).exists())
             .where(~select(HolderNotice.numero).where(
@@ -101,7 +104,9 @@ def readiness(session: Session, settings: Settings, *, now: dt.datetime | None =
     lazy = session.scalar(select(func.coalesce(func.sum(LegacyTrafficDay.count), 0)).where(
         LegacyTrafficDay.day >= since, LegacyTrafficDay.result == "migre"))
     compared = parallel_run.report(session, days=DAYS, today=now.date(), mismatches=0)
-    clients = [c for c in census.clients(session, days=DAYS, now=now) if not c["stopped"]]
+    clients = [c for c in census.clients(session, days=DAYS, now=now,
+                                         notice_date=settings.telepoints_deprecation_date)
+               if not c["stopped"]]
     to_tell = session.scalar(select(func.count()).select_from(
         holders_to_tell(now).subquery()))
     figures: dict[str, float | None] = {

@@ -445,11 +445,13 @@
         return op + " : " + c.requests[op];
       }).join(", ");
       [WORDS.canaux[c.channel] || c.channel, c.user_agent, c.network, c.soap_version || "–",
-        c.first_seen, c.last_seen, requests, c.failures, t(c.stopped ? "oui" : "non")
+        c.first_seen, c.last_seen, requests, c.failures, t("client_" + c.status)
       ].forEach(function (v) { cell(row, v); });
       body.appendChild(row);
     });
     if (!data.items.length) { emptyRow(body, t("aucun_client"), 9); }
+    var day = data.notice_date.split("-");
+    $("clients-avis").textContent = t("avis_clients", {date: day[2] + "/" + day[1] + "/" + day[0]});
   }
 
   function showBrownouts(data) {

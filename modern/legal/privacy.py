@@ -73,6 +73,10 @@ WORDS: dict[str, tuple[str, str]] = {
         N_("Copie des données Télépoints d'un compte repris (pour pouvoir annuler la "
            "reprise)"),
         N_("la reprise")),
+    "migrated_account.legacy_used_on": (
+        N_("Date de la dernière utilisation d'un code Télépoints repris, par un logiciel ou "
+           "l'ancien site"),
+        N_("cette utilisation")),
     "migration_legacy_traffic": (
         N_("Statistiques quotidiennes d'usage de l'ancien service"),
         N_("le jour compté")),

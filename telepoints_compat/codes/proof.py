@@ -17,17 +17,20 @@ from modern.throttling import LockState, Throttling
 from telepoints_compat import legacy_fallback
 from telepoints_compat.codes.services import CodeService
 from telepoints_compat.legacy_fallback import FallbackOutcome
+from telepoints_compat.legacy_traffic import LegacyTraffic
 
 log = logging.getLogger("telepoints.auth")
 
 
 class CodeHolderProof:
     def __init__(self, codes: CodeService, session: Callable[[], Session],
-                 throttling: Callable[[], Throttling], engine: Callable[[], Engine]) -> None:
+                 throttling: Callable[[], Throttling], engine: Callable[[], Engine],
+                 traffic: Callable[[], LegacyTraffic | None] = lambda: None) -> None:
         self.codes = codes
         self.session = session
         self.throttling = throttling
         self.engine = engine
+        self.traffic = traffic  # told of each code used on a legacy channel
 
     def verify(self, numero: str, code: str, channel: Channel, *,
                lock_state: LockState | None = None) -> ProofResult:
@@ -59,6 +62,8 @@ class CodeHolderProof:
             # its own connection and must not wait behind this session's open write.
             lockout.record_success(numero, state)
             self.codes.after_success(self.session, check.matched, code)
+            if channel is not Channel.MODERN_WEB and (traffic := self.traffic()) is not None:
+                traffic.code_used(numero)
             self._event(channel, numero, ProofOutcome.OK)
             return ProofResult(ProofOutcome.OK, numero), document
         if channel is not Channel.MODERN_WEB and (fallback := legacy_fallback.installed()):

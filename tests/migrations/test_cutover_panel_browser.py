@@ -19,6 +19,12 @@ from tests.browser import assert_accessible
 from tests.compat.conftest import envelope, post, solde_request
 
 pytestmark = pytest.mark.browser
+NOTICE = dt.date.today() - dt.timedelta(days=30)  # TELEPOINTS_DEPRECATION_DATE
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"telepoints_deprecation_date": NOTICE}
 
 
 def test_the_cutover_evidence_on_the_admin_page(app: Flask, base_url: str, page: Any,
@@ -58,6 +64,10 @@ def test_the_cutover_evidence_on_the_admin_page(app: Flask, base_url: str, page:
     row = table.get_by_role("row").filter(has_text="AutoEcole/2.1")
     expect(row).to_contain_text("192.0.2.0/24")
     expect(row).to_contain_text("ConsulterSolde : 1")
+    # Seen today, after the notice's date: it received the notice and still calls.
+    expect(row.get_by_role("cell").last).to_have_text("appelle encore depuis l'avis")
+    expect(page.locator("#clients-avis")).to_contain_text(
+        f"Avis de fermeture daté du {NOTICE:%d/%m/%Y}")
     assert "192.0.2.10" not in page.content()
     assert_accessible(page)
 

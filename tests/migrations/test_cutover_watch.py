@@ -311,7 +311,8 @@ def test_the_admin_api_plans_and_removes_brownouts_and_shows_the_evidence(
         "pending_lines", "lazy_migrations", "mismatch_rate", "active_clients",
         "holders_to_tell"]
     assert client.get("/admin/api/parallel-run?days=7", headers=reader).json["compared"] == 0
-    assert client.get("/admin/api/clients", headers=reader).json == {"items": []}
+    assert client.get("/admin/api/clients", headers=reader).json == {
+        "items": [], "notice_date": "2026-09-01"}
 
 
 def test_once_switched_off_the_parallel_run_asks_the_legacy_backend_nothing(app: Flask) -> None:

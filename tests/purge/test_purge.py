@@ -277,6 +277,26 @@ def test_the_legacy_copy_of_a_migrated_account_goes_at_the_end_of_the_revert_win
     assert nonzero(purge(runner)) == {}
 
 
+def test_the_last_legacy_use_of_a_code_goes_after_a_year(
+        app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    _migrate(runner, "run", str(_export(tmp_path, 10)))
+    old, recent = generator.numero_for(3), generator.numero_for(4)
+    with app.app_context():
+        _set(MigratedAccount, MigratedAccount.numero == old,
+             legacy_used_on=(now() - 366 * DAY).date())
+        _set(MigratedAccount, MigratedAccount.numero == recent,
+             legacy_used_on=(now() - 364 * DAY).date())
+        accounts = len(keys(MigratedAccount.numero))
+    assert nonzero(purge(runner, "--dry-run")) == {"migrated_account.legacy_used_on": 1}
+    assert nonzero(purge(runner)) == {"migrated_account.legacy_used_on": 1}
+    with app.app_context():
+        used = dict(db.session.execute(select(MigratedAccount.numero,
+                                              MigratedAccount.legacy_used_on)).all())
+    assert (used[old], used[recent]) == (None, (now() - 364 * DAY).date())
+    assert len(used) == accounts  # the records themselves stay
+    assert nonzero(purge(runner)) == {}
+
+
 def test_audit_and_legacy_traffic_go_after_a_year(app: Flask, runner: FlaskCliRunner) -> None:
     moment = now()
     with app.app_context():
