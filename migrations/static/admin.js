@@ -445,7 +445,7 @@
         return op + " : " + c.requests[op];
       }).join(", ");
       [WORDS.canaux[c.channel] || c.channel, c.user_agent, c.network, c.soap_version || "–",
-        c.first_seen, c.last_seen, requests, c.failures, t("client_" + c.status)
+        c.first_seen, c.last_seen, requests, c.failures, WORDS.statuts_clients[c.status] || c.status_label
       ].forEach(function (v) { cell(row, v); });
       body.appendChild(row);
     });
