@@ -36,7 +36,10 @@ def N_(text: str) -> str:
 def select_locale() -> str:
     if not has_request_context():  # a command or a job (alerts after an import): French
         return DEFAULT
-    chosen = session.get(SESSION_KEY)
+    try:
+        chosen = session.get(SESSION_KEY)
+    except RuntimeError:  # the session store is down (SessionStoreUnavailable): the answer
+        chosen = None  # that says so still needs a language, the browser's
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT

@@ -132,6 +132,10 @@ def test_a_store_that_does_not_answer_refuses_the_request(app: Flask,
     assert answer.status_code == 503
     assert "indisponible" in answer.get_data(as_text=True)
     assert "Set-Cookie" not in answer.headers
+    # The API's problem, in the language the session would have told, if it could be read.
+    problem = client.get("/api/v1/solde")
+    assert problem.status_code == 503 and problem.json is not None
+    assert problem.json["title"] == "Service indisponible"
 
 
 @pytest.fixture
