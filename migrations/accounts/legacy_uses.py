@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Engine
 
 from migrations.accounts.models import MigratedAccount
+from migrations.written_later import WrittenEveryFewSeconds
 
 log = logging.getLogger("telepoints.migration")
 
@@ -38,18 +39,19 @@ _WRITE = (update(_record)
           .values(legacy_used_on=bindparam("day")))
 
 
-class LegacyCodeUses:
+class LegacyCodeUses(WrittenEveryFewSeconds):
+    what = "legacy code uses"
+
     def __init__(self, engine: Callable[[], Engine], clock: Callable[[], float] = time.time,
                  flush_seconds: float = FLUSH_SECONDS) -> None:
         """`clock`: seconds since the epoch (the day is the UTC day, as the census's)."""
-        self.engine, self.clock, self.flush_seconds = engine, clock, flush_seconds
+        super().__init__(flush_seconds)
+        self.engine, self.clock = engine, clock
         self._lock = threading.Lock()
         self._day = dt.date.min
         self._day_span = (0.0, 0.0)  # the clock's values of `_day`: [start, end)
         self._noted: set[str] = set()  # the files of `_day`, written or to write
         self._pending: dict[dt.date, list[str]] = {}
-        self._timer: threading.Thread | None = None
-        self._stopped = threading.Event()
 
     def record(self, numero: str) -> None:
         """On the request path: notes the file once a day; never waits for the database."""
@@ -66,22 +68,7 @@ class LegacyCodeUses:
                 return
             self._noted.add(numero)
             self._pending.setdefault(self._day, []).append(numero)
-            if self._timer is None:
-                self._timer = threading.Thread(target=self._every, name="legacy-code-uses",
-                                               daemon=True)
-                self._timer.start()
-
-    def _every(self) -> None:
-        while not self._stopped.wait(self.flush_seconds):
-            try:
-                self.flush()
-            except Exception:  # kept for the next try
-                log.exception("legacy code uses not written")
-
-    def close(self) -> None:
-        """Stops the timer and writes what is left (the process ends)."""
-        self._stopped.set()
-        self.flush()
+            self._start_writing()
 
     def flush(self) -> None:
         """Writes the files noted since the last flush; on failure they are kept."""

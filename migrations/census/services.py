@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from migrations import spreadsheet
 from migrations.census.models import LegacyClient, LegacyClientDay
+from migrations.written_later import WrittenEveryFewSeconds
 from modern.i18n import N_
 from telepoints_compat.legacy_traffic import LegacyRequest
 from telepoints_compat.notice import PARIS
@@ -89,16 +90,17 @@ def _client(channel: str, user_agent: str, address: str, soap_version: str | Non
                    network, soap_version)
 
 
-class Census:
+class Census(WrittenEveryFewSeconds):
+    what = "census"
+
     def __init__(self, engine: Callable[[], Engine],
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
                  flush_seconds: float = FLUSH_SECONDS) -> None:
-        self.engine, self.clock, self.flush_seconds = engine, clock, flush_seconds
+        super().__init__(flush_seconds)
+        self.engine, self.clock = engine, clock
         self._lock = threading.Lock()
         self._clients: dict[str, tuple[_Client, dt.datetime, dt.datetime]] = {}
         self._counts: dict[tuple[str, dt.date, str], list[int]] = {}
-        self._timer: threading.Thread | None = None
-        self._stopped = threading.Event()
 
     def observe(self, request: LegacyRequest) -> None:
         client = client_of(request)
@@ -110,22 +112,7 @@ class Census:
                                              [0, 0])
             counts[0] += 1
             counts[1] += request.outcome != "OK"
-            if self._timer is None:
-                self._timer = threading.Thread(target=self._every, name="census", daemon=True)
-                self._timer.start()
-
-    def _every(self) -> None:
-        while not self._stopped.wait(self.flush_seconds):
-            try:
-                self.flush()
-            except Exception:  # kept for the next try
-                log.exception("census not written")
-
-    def close(self) -> None:
-        """Stops the timer and writes what is left: a process that ends loses no count, and
-        no write comes after the application's database is let go."""
-        self._stopped.set()
-        self.flush()
+            self._start_writing()
 
     def flush(self) -> None:
         """Writes what was counted since the last flush; on failure it is kept."""

@@ -38,3 +38,21 @@ def test_the_legal_pages_from_the_footer(app: Flask, viewport: dict[str, int]) -
         expect(answer).to_be_visible()
         expect(question).to_have_attribute("aria-expanded", "true")
         context.close()
+
+
+def test_the_legal_pages_in_english(app: Flask) -> None:
+    """An English-speaking browser reads every footer page in English, `lang` set, with the
+    same accessibility."""
+    with serving(app) as base, chromium() as browser:
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        for path in PAGES:
+            page.goto(f"{base}{path}")
+            assert page.locator("html").get_attribute("lang") == "en", path
+            expect(page.locator("footer")).to_contain_text("Legal notice")
+            assert page.title().startswith(page.locator("h1").inner_text()), path
+            assert_accessible(page)
+        page.goto(f"{base}/aide")
+        page.get_by_role("button", name="Which number do I type? Where is my file number?").click()
+        expect(page.locator("#aide-numero")).to_be_visible()
+        context.close()

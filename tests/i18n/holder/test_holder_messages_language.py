@@ -5,27 +5,13 @@ on the file, the contacts on file) stays in French, whatever language the reques
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from modern.settings import Settings
 from tests.accounts.support import HELENE, PASSWORD, form_token, link_in, outbox
-from tests.conftest import empty_database
 from tests.consultation.support import open_account
 from tests.consultation.support import sign_in as session_for
-from tests.i18n.holder_support import build_app
-
-
-@pytest.fixture
-def app(make_settings: Callable[..., Settings], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    application = build_app(make_settings, tmp_path, monkeypatch)
-    yield application
-    empty_database(application)
 
 
 @pytest.fixture

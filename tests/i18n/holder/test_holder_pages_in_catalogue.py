@@ -45,14 +45,6 @@ PEOPLE_DATA = [value for person in (HELENE, LOIC)
                              person.numero[-4:])] + ["Paris (75)", "B"]
 
 
-@pytest.fixture
-def app(make_settings: Callable[..., Settings], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    application = build_app(make_settings, tmp_path, monkeypatch)
-    yield application
-    empty_database(application)
-
-
 @pytest.fixture(scope="module")
 def pseudo_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The pseudo-language's catalogue, built once for the module (an extraction takes

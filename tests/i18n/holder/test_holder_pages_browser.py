@@ -5,31 +5,19 @@ or critical accessibility violation (axe)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from modern.db import db
-from modern.settings import Settings
 from telepoints_compat.context import compat
 from tests.accounts.support import HELENE, PASSWORD, link_in
 from tests.browser import assert_accessible, chromium, serving
-from tests.conftest import empty_database
-from tests.i18n.holder_support import build_app
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "the tide comes in fast at Saint-Malo"
-
-
-@pytest.fixture
-def app(make_settings: Callable[..., Settings], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    application = build_app(make_settings, tmp_path, monkeypatch)
-    yield application
-    empty_database(application)
 
 
 @pytest.fixture
