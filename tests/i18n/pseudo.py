@@ -46,7 +46,9 @@ _HEX = re.compile(r"^[0-9a-f]{8,}$")  # request references
 _SEPARATOR = "\x00"
 
 
-def _catalogue_ids(folder: Path) -> list[Any]:
+def marked_messages(folder: Path) -> list[Any]:
+    """What `pybabel extract` finds in the code and templates, as the README says to run it
+    (`folder` holds the template it writes)."""
     template = folder / "messages.pot"
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "--quiet", "extract",
                     "-F", "babel.cfg", "-k", "N_", "-o", str(template), "."],
@@ -61,7 +63,7 @@ def _pseudo_mo() -> bytes:
     change while the tests run)."""
     catalogue = Catalog(locale=PSEUDO)
     with tempfile.TemporaryDirectory() as scratch:
-        messages = _catalogue_ids(Path(scratch))
+        messages = marked_messages(Path(scratch))
     for message in messages:
         if not message.id:
             continue

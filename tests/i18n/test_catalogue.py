@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,7 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from modern.i18n import TRANSLATIONS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _marked(tmp_path: Path) -> set[str]:
-    """What `pybabel extract` finds, as the README says to run it."""
-    template = tmp_path / "messages.pot"
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "--quiet", "extract",
-                    "-F", "babel.cfg", "-k", "N_", "-o", str(template), "."],
-                   cwd=ROOT, check=True)
-    with template.open("rb") as source:
-        return {str(message.id) for message in read_po(source) if message.id}
+from tests.i18n.pseudo import marked_messages
 
 
 def test_every_marked_text_is_translated_into_english(tmp_path: Path) -> None:
@@ -35,7 +22,8 @@ def test_every_marked_text_is_translated_into_english(tmp_path: Path) -> None:
                   if message.id and message.string and "fuzzy" not in message.flags
                   and all(message.string if isinstance(message.string, tuple)
                           else [message.string])}
-    missing = sorted(_marked(tmp_path) - translated)
+    missing = sorted({str(message.id) for message in marked_messages(tmp_path)
+                      if message.id} - translated)
     assert missing == [], f"translate into modern/translations/en: {missing[:5]}"
 
 
