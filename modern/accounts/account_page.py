@@ -22,7 +22,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from adapters.franceconnect import FranceConnectError, new_state
 from modern.accounts import access, devices, franceconnect, self_service, services
 from modern.accounts.account_forms import (
     CurrentPasswordForm,
@@ -36,13 +35,13 @@ from modern.accounts.models import Account
 from modern.accounts.services import CONFIRMATION_HOURS
 from modern.accounts.sessions import AUTH_KEY, SessionRecord, session_key
 from modern.accounts.views import (
-    FC_LOGOUT,
     _links,
     _message,
     _rate_limited,
     _sessions,
     _settings,
     blueprint,
+    franceconnect_logout,
     guarded,
 )
 from modern.db import db
@@ -398,18 +397,4 @@ def deletion() -> BaseResponse | tuple[str, int]:
     session.clear()
     flash(_("Votre compte est supprimé. Vous pouvez en créer un nouveau à tout moment."),
           "success")
-    return _franceconnect_logout(id_token)
-
-
-def _franceconnect_logout(id_token: Any) -> BaseResponse:
-    """A FranceConnect session ends at FranceConnect too (as the sign-out does)."""
-    client = franceconnect.client()
-    if id_token and client is not None:
-        state = new_state()
-        try:
-            target = client.logout_url(str(id_token), state)
-        except FranceConnectError:
-            return redirect(url_for("home.index"), 303)
-        session[FC_LOGOUT] = {"state": state, "at": time.time()}
-        return redirect(target, 303)
-    return redirect(url_for("home.index"), 303)
+    return franceconnect_logout(id_token)

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from adapters.franceconnect import FranceConnectClient, ProviderUnavailable
 from adapters.franceconnect_provider import DemoIdentity
 from modern.accounts.models import Account
 from modern.db import db
@@ -315,6 +316,23 @@ def test_logout_ends_both_sessions_through_the_provider(
     home = client.get(back.headers["Location"].removeprefix("http://localhost"))
     assert home.status_code == 303
     assert "et de FranceConnect" in client.get("/").get_data(as_text=True)
+
+
+def test_a_logout_when_franceconnect_cannot_be_reached_ends_the_session_here_and_says_so(
+        app: Flask, client: FlaskClient, provider: RunningProvider,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first_sign_in(client, HELENE_FC, HELENE.numero)
+
+    def unreachable(self: FranceConnectClient, id_token_hint: str, state: str) -> str:
+        raise ProviderUnavailable("discovery document unreachable")
+
+    monkeypatch.setattr(FranceConnectClient, "logout_url", unreachable)
+    answer = client.post("/compte/deconnexion", data={"csrf_token": form_token(
+        client, "/tableau-de-bord")})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/"
+    assert "fermez votre navigateur" in client.get("/").get_data(as_text=True)
+    assert client.get("/tableau-de-bord").status_code == 303
 
 
 def test_a_logout_return_with_a_wrong_state_is_logged(
