@@ -15,7 +15,7 @@ from migrations.accounts.legacy_uses import LegacyCodeUses
 from migrations.brownouts.services import Brownouts
 from migrations.census.services import Census
 from migrations.parallel_run.services import ParallelRun
-from telepoints_compat.legacy_traffic import LegacyRequest, installed
+from telepoints_compat.legacy_traffic import LegacyRequest, PlannedOutage, installed
 
 log = logging.getLogger("telepoints.migration")
 
@@ -73,6 +73,14 @@ class LegacyTrafficWatch:
         except Exception:
             log.exception("brownout windows not read")
             return None
+
+    def outages(self, now: dt.datetime) -> list[PlannedOutage]:
+        try:
+            return [PlannedOutage(w.starts_at, w.ends_at, w.share)
+                    for w in self.brownouts.coming(now)]
+        except Exception:
+            log.exception("brownout windows not read")
+            return []
 
 
 def watch(app: Flask) -> LegacyTrafficWatch | None:

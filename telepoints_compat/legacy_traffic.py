@@ -8,7 +8,8 @@ installed, nothing changes.
   Télépoints); it only notes the file in memory.
 - `compare`: an answer given here to a code check, for the parallel run; it only queues.
 - `refuse`: whether this request falls in a planned outage (a brownout): SERVICE_CLOS.
-- `announcement`: the text added to the migration notice while outages are planned.
+- `announcement`: the text added to the SOAP migration notice while outages are planned.
+- `outages`: the same outages, for the old web pages to say in the reader's language.
 
 Each must be cheap and must never raise into the request: a statistic or a comparison never
 decides an answer.
@@ -35,6 +36,12 @@ class LegacyRequest(NamedTuple):  # a tuple: made on every legacy request, cheap
     soap_version: str | None  # "1.1", "1.2"; None on the web
 
 
+class PlannedOutage(NamedTuple):
+    starts_at: dt.datetime  # aware
+    ends_at: dt.datetime
+    share: float  # the part of the requests refused, 1 for all
+
+
 class LegacyTraffic(Protocol):
     def observe(self, request: LegacyRequest) -> None: ...
 
@@ -48,6 +55,8 @@ class LegacyTraffic(Protocol):
     def refuse(self, now: dt.datetime) -> bool: ...
 
     def announcement(self, now: dt.datetime) -> str | None: ...
+
+    def outages(self, now: dt.datetime) -> list[PlannedOutage]: ...
 
     def close(self) -> None:
         """Background work finished and stopped (the process ends, or a test's application)."""

@@ -42,7 +42,7 @@ from modern.throttling import LockState, StoreUnavailable, client_address, throt
 from telepoints_compat import consultation
 from telepoints_compat.context import compat
 from telepoints_compat.errors import TelepointsError
-from telepoints_compat.legacy_traffic import WEB, LegacyRequest, installed
+from telepoints_compat.legacy_traffic import WEB, LegacyRequest, PlannedOutage, installed
 from telepoints_compat.notice import PARIS
 
 blueprint = Blueprint("telepoints_web", __name__, url_prefix="/telepoints",
@@ -95,12 +95,24 @@ def _date_telepoints(value: dt.date | dt.datetime | None) -> str:
 @blueprint.context_processor
 def _page_context() -> dict[str, Any]:
     traffic = installed(current_app)
-    coming = traffic.announcement(compat().clock()) if traffic is not None else None
     notice = compat().notice
     # The configured notice is shown translated when it is the default text (the catalogue
     # has it), as configured otherwise.
     return {"csrf_token": _csrf_token, "notice": notice, "notice_text": _(notice.message),
-            "etats": ETATS, "announcement": coming}
+            "etats": ETATS,
+            "outages": [_outage(outage) for outage in traffic.outages(compat().clock())]
+            if traffic is not None else []}
+
+
+def _outage(outage: PlannedOutage) -> str:
+    """A planned outage as the notice says it, in Paris time and the reader's language."""
+    start, end = outage.starts_at.astimezone(PARIS), outage.ends_at.astimezone(PARIS)
+    day, begins = start.strftime("%d/%m/%Y"), start.strftime("%H:%M")
+    ends = end.strftime("%H:%M" if end.date() == start.date() else "%d/%m/%Y %H:%M")
+    if outage.share >= 1:
+        return _("le %(jour)s de %(debut)s à %(fin)s", jour=day, debut=begins, fin=ends)
+    return _("le %(jour)s de %(debut)s à %(fin)s (une partie des requêtes, %(part)s)",
+             jour=day, debut=begins, fin=ends, part=format(outage.share, ".0%"))
 
 
 @blueprint.before_request

@@ -85,14 +85,20 @@ def windows(session: Session, *, include_past: bool = False,
             for w in session.scalars(query)]
 
 
+def coming(planned: list[Window], now: dt.datetime) -> list[Window]:
+    """The windows to announce: not ended, starting within `ANNOUNCE_DAYS`, the first five."""
+    return [w for w in planned if w.ends_at > now
+            and w.starts_at <= now + dt.timedelta(days=ANNOUNCE_DAYS)][:5]
+
+
 def announcement(planned: list[Window], now: dt.datetime) -> str | None:
-    """The French text added to the migration notice while windows are planned."""
-    coming = [w for w in planned if w.ends_at > now
-              and w.starts_at <= now + dt.timedelta(days=ANNOUNCE_DAYS)]
-    if not coming:
+    """The French text added to the migration notice while windows are planned (the SOAP
+    contract's `AvisMigration` is French; the web pages say it in the reader's language)."""
+    announced = coming(planned, now)
+    if not announced:
         return None
     parts = []
-    for window in coming[:5]:
+    for window in announced:
         start, end = window.starts_at.astimezone(PARIS), window.ends_at.astimezone(PARIS)
         until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%d/%m/%Y %H:%M}"
         share = "" if window.share >= 1 else f" (une partie des requêtes, {window.share:.0%})"
@@ -161,6 +167,9 @@ class Brownouts:
             self._sum -= 1
         REFUSED.inc()
         return True
+
+    def coming(self, now: dt.datetime) -> list[Window]:
+        return coming(self._current(), now)
 
     def announcement(self, now: dt.datetime) -> str | None:
         """Written once a minute at most for the same windows (it is on every answer)."""

@@ -22,6 +22,7 @@ from migrations.parallel_run import services as parallel_run
 from migrations.parallel_run.services import ParallelRun
 from modern.db import db
 from telepoints_compat.legacy_traffic import EXTENSION
+from telepoints_compat.notice import PARIS
 from tests.compat.conftest import envelope, fault_code, post, solde_request
 from tests.migrations.conftest import Server, load_registry_sample, sample, sample_codes
 
@@ -188,7 +189,17 @@ def test_a_brownout_refuses_its_share_inside_its_window_only(
     assert answer.status_code == 200
     assert b"Interruptions programm" in answer.data
     page = client.get("/telepoints").get_data(as_text=True)
-    assert "Interruptions programmées de Télépoints" in page
+    paris = later.astimezone(PARIS)
+    assert (f"Interruptions programmées de Télépoints avant sa fermeture, heure de Paris : le "
+            f"{paris:%d/%m/%Y} de {paris:%H:%M} à "
+            f"{paris + dt.timedelta(hours=2):%H:%M}.") in page
+    # The old web pages say it in the reader's language (the SOAP header stays French).
+    client.get("/langue/en?suite=/telepoints")
+    page = client.get("/telepoints").get_data(as_text=True)
+    assert (f"Planned interruptions of Télépoints before it closes, Paris time: on "
+            f"{paris:%d/%m/%Y} from {paris:%H:%M} to") in page
+    assert "Interruptions programmées" not in page
+    client.get("/langue/fr?suite=/telepoints")
 
     run(runner, "brownout", "add", (now - dt.timedelta(minutes=1)).isoformat(),
         (now + dt.timedelta(hours=1)).isoformat(), "--share", "0.25")

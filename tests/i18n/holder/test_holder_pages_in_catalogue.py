@@ -18,11 +18,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from migrations.brownouts import services as brownouts
 from modern import tokens
 from modern.db import db
 from modern.settings import Settings
 from telepoints_compat.contacts.services import save_contact
 from telepoints_compat.context import compat
+from telepoints_compat.legacy_traffic import EXTENSION
 from tests.accounts.support import (
     HELENE,
     LOIC,
@@ -442,6 +444,22 @@ def test_telepoints_sign_in_refusals(client: FlaskClient, app: Flask,
     expired = client.post("/telepoints", data={"numero": numero, "code": "x"})
     assert expired.status_code == 400
     assert_in_catalogue(expired)  # the form without its token
+
+
+def test_telepoints_with_planned_outages(client: FlaskClient, app: Flask) -> None:
+    """The brownouts announced on the old pages: a whole window, and one that refuses part of
+    the requests and ends another day."""
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        brownouts.add(db.session, now + dt.timedelta(days=2),
+                      now + dt.timedelta(days=2, hours=2), 1.0, "agent")
+        brownouts.add(db.session, now + dt.timedelta(days=5),
+                      now + dt.timedelta(days=6), 0.25, "agent")
+        db.session.commit()
+    app.extensions[EXTENSION].brownouts.refresh()
+    page = assert_in_catalogue(client.get("/telepoints"))
+    assert page.count("⟦le ") == 2
+    assert "⟦Interruptions programmées de Télépoints" in page
 
 
 def test_lost_code_states(client: FlaskClient, demo: dict[str, dict[str, Any]]) -> None:
