@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ class Reverted:
 def find(session: Session, numero: str) -> MigratedAccount:
     account = session.get(MigratedAccount, normalise_numero(numero))
     if account is None:
-        raise NotFound("Ce dossier n'a pas été migré.")
+        raise NotFound(_("Ce dossier n'a pas été migré."))
     return account
 
 
@@ -38,9 +39,9 @@ def revert(session: Session, numero: str) -> Reverted:
     ended (migrations/accounts/retention.py). Flushes; the caller commits."""
     account = find(session, numero)
     if account.legacy_purged_at is not None:
-        raise Conflict("Le délai d'annulation de cette migration est dépassé : la copie des "
-                       "données de Télépoints a été effacée le "
-                       f"{account.legacy_purged_at:%d/%m/%Y}.")
+        raise Conflict(_("Le délai d'annulation de cette migration est dépassé : la copie des "
+                         "données de Télépoints a été effacée le %(jour)s.",
+                         jour=account.legacy_purged_at.strftime("%d/%m/%Y")))
     codes = session.execute(delete(ConfidentialCode).where(
         ConfidentialCode.numero == account.numero, ConfidentialCode.origin == "legacy"))
     contact = session.execute(delete(HolderContact).where(

@@ -230,7 +230,7 @@ def _problem(error: DomainError) -> Response:
 @blueprint.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> Response:
     limit = _settings().migration_upload_max_bytes // (1024 * 1024)
-    return _problem(TooLarge(f"Fichier trop volumineux : {limit} Mio au plus."))
+    return _problem(TooLarge(_("Fichier trop volumineux : %(mio)s Mio au plus.", mio=limit)))
 
 
 def _audit(target: str | None = None, **details: Any) -> None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from prometheus_client import Counter
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -52,16 +53,16 @@ def add(session: Session, starts_at: dt.datetime, ends_at: dt.datetime, share: f
     """Plans a window; flushes (the caller commits)."""
     now = now or dt.datetime.now(dt.UTC)
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise DomainError("Indiquez les heures avec leur fuseau (ou en heure de Paris).")
+        raise DomainError(_("Indiquez les heures avec leur fuseau (ou en heure de Paris)."))
     if ends_at <= starts_at:
-        raise DomainError("La fin de l'interruption doit venir après son début.")
+        raise DomainError(_("La fin de l'interruption doit venir après son début."))
     if ends_at <= now:
-        raise DomainError("Cette interruption serait déjà terminée.")
+        raise DomainError(_("Cette interruption serait déjà terminée."))
     if ends_at - starts_at > dt.timedelta(days=7):
-        raise DomainError("Une interruption programmée dure au plus 7 jours.")
+        raise DomainError(_("Une interruption programmée dure au plus 7 jours."))
     if not 0 < share <= 1:
-        raise DomainError("La part des requêtes refusées doit être comprise entre 0 (exclu) "
-                          "et 1.")
+        raise DomainError(_("La part des requêtes refusées doit être comprise entre 0 (exclu) "
+                            "et 1."))
     window = BrownoutWindow(starts_at=starts_at, ends_at=ends_at, share=share,
                             created_by=actor[:64], created_at=now)
     session.add(window)
@@ -72,7 +73,7 @@ def add(session: Session, starts_at: dt.datetime, ends_at: dt.datetime, share: f
 def remove(session: Session, window_id: int) -> None:
     if not session.execute(delete(BrownoutWindow).where(
             BrownoutWindow.id == window_id)).rowcount:  # type: ignore[attr-defined]
-        raise NotFound(f"Aucune interruption programmée n° {window_id}.")
+        raise NotFound(_("Aucune interruption programmée n° %(numero)s.", numero=window_id))
     session.flush()
 
 

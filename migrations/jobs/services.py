@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -95,7 +96,7 @@ def get_job(session: Session, job_id: int, *, lock: bool = False) -> MigrationJo
     job = session.get(MigrationJob, job_id, with_for_update=lock or None,
                       populate_existing=lock)
     if job is None:
-        raise NotFound(f"Aucun travail de migration n° {job_id}.")
+        raise NotFound(_("Aucun travail de migration n° %(job)s.", job=job_id))
     return job
 
 
@@ -103,9 +104,9 @@ def job_with_lines(session: Session, job_id: int) -> MigrationJob:
     """The job, when its lines are still kept (Purged otherwise)."""
     job = get_job(session, job_id)
     if job.purged_at is not None:
-        raise Purged(f"Les lignes du travail n° {job_id} ont été effacées le "
-                     f"{job.purged_at:%d/%m/%Y}, à la fin de leur durée de conservation ; "
-                     "ses totaux restent.")
+        raise Purged(_("Les lignes du travail n° %(job)s ont été effacées le %(jour)s, à la fin "
+                       "de leur durée de conservation ; ses totaux restent.", job=job_id,
+                       jour=job.purged_at.strftime("%d/%m/%Y")))
     return job
 
 
@@ -114,10 +115,12 @@ def start(session: Session, job_id: int) -> MigrationJob:
     runs (again) from its last checkpoint."""
     job = get_job(session, job_id, lock=True)
     if job.purged_at is not None:
-        raise Purged(f"Les lignes du travail n° {job_id} ont été effacées à la fin de leur "
-                     "durée de conservation : il ne peut plus reprendre. Relancez l'export.")
+        raise Purged(_("Les lignes du travail n° %(job)s ont été effacées à la fin de leur durée "
+                       "de conservation : il ne peut plus reprendre. Relancez l'export.",
+                       job=job_id))
     if job.state not in RESUMABLE:
-        raise Conflict(f"Le travail n° {job_id} est terminé ({job.state}).")
+        raise Conflict(_("Le travail n° %(job)s est terminé (%(etat)s).", job=job_id,
+                           etat=job.state))
     job.state = RUNNING
     job.error = None
     job.started_at = job.started_at or _now()
@@ -167,7 +170,8 @@ def stop(session: Session, job_id: int, *,
     elif job.state in (CREATED, FAILED):
         job.state = STOPPED
     elif job.state not in (STOPPING, STOPPED):
-        raise Conflict(f"Le travail n° {job_id} est terminé ({job.state}).")
+        raise Conflict(_("Le travail n° %(job)s est terminé (%(etat)s).", job=job_id,
+                           etat=job.state))
     job.updated_at = _now()
     session.flush()
     return job

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -47,7 +48,8 @@ def get_mode(session: Session | Connection) -> str:
 
 def set_mode(session: Session, mode: str, actor: str) -> None:
     if mode not in MODES:
-        raise DomainError(f"Mode inconnu : {mode} (attendu : {', '.join(MODES)}).")
+        raise DomainError(_("Mode inconnu : %(mode)s (attendu : %(modes)s).", mode=mode,
+                             modes=", ".join(MODES)))
     setting = session.get(CutoverSetting, 1) or CutoverSetting(id=1)
     setting.mode = mode
     setting.updated_at = dt.datetime.now(dt.UTC)

@@ -4,6 +4,7 @@ marshmallow's own English, whatever the field (body, form or query) or the check
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,38 @@ def pseudo(app: Flask, tmp_path: Path) -> Iterator[None]:
 def test_every_message_comes_from_the_catalogue(client: FlaskClient, pseudo: None, method: str,
                                                 path: str, body: Any, form: Any) -> None:
     answer = refused(client, method, path, body, form)
+    assert unmarked_messages(answer) == [], answer
+
+
+# (method, path, JSON body, status) of well-formed requests the services refuse
+SOON = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+DOMAIN = [
+    ("GET", "/admin/api/jobs/999999", None, 404),
+    ("POST", "/admin/api/jobs/999999/resume", None, 404),
+    ("GET", "/admin/api/accounts/991091010000", None, 404),
+    ("POST", "/admin/api/accounts/991091010000/revert", {"confirmation": "991091010000"}, 404),
+    ("DELETE", "/admin/api/brownouts/999999", None, 404),
+    ("POST", "/admin/api/brownouts", {"starts_at": SOON.isoformat(),
+                                      "ends_at": (SOON - dt.timedelta(hours=1)).isoformat()},
+     400),
+    ("POST", "/admin/api/brownouts", {"starts_at": SOON.isoformat(),
+                                      "ends_at": (SOON + dt.timedelta(days=8)).isoformat()},
+     400),
+    ("POST", "/admin/api/brownouts", {"starts_at": "2020-01-01T10:00:00+00:00",
+                                      "ends_at": "2020-01-01T11:00:00+00:00"}, 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), DOMAIN)
+def test_what_the_services_refuse_is_said_in_the_readers_language(
+        client: FlaskClient, app: Flask, tmp_path: Path, method: str, path: str, body: Any,
+        status: int) -> None:
+    french = client.open(path, method=method, json=body)
+    english = client.open(path, method=method, json=body, headers=ENGLISH)
+    assert french.status_code == english.status_code == status, french.get_data(as_text=True)
+    assert french.get_json()["detail"] != english.get_json()["detail"]
+    with pseudo_language(app, tmp_path):
+        answer = client.open(path, method=method, json=body).get_json()
     assert unmarked_messages(answer) == [], answer
 
 
