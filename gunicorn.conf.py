@@ -72,6 +72,9 @@ def post_fork(server: object, worker: object) -> None:
 
 
 def post_worker_init(worker: object) -> None:
+    # Said once the application is loaded (gunicorn says "Booting worker" before): from here
+    # the worker serves, and stops at once on a quick shutdown.
+    worker.log.info("Worker ready (pid: %s)", os.getpid())  # type: ignore[attr-defined]
     if _gate is not None:
         _gate.ready(os.getpid())
 

@@ -5,6 +5,7 @@ is emptied after each test (tests commit for real: no flush-only trickery)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from adapters.franceconnect_provider import ProviderConfig, ProviderProcess
 from modern.db import db
 from modern.schema import upgrade
 from modern.settings import Settings
+from modern.throttling import RateLimiter
 from telepoints_compat.legacy_traffic import installed
 from wsgi import create_app
 
@@ -30,6 +32,17 @@ def contract_file(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"the contracts folder is not beside the project ({SHARED})")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_start_with_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limit counts in fixed windows of the clock's minutes: a test that sends
+    requests up to the limit saw its count start again when a minute ended in its middle.
+    The limiters made during a test read a clock shifted to be 1 s into a window when the
+    test starts (a test lasts far less than the 59 s left)."""
+    offset = 1 - time.time() % 60
+    monkeypatch.setitem(RateLimiter.__init__.__kwdefaults__, "clock",
+                        lambda: time.time() + offset)
 
 
 @pytest.fixture(scope="session")

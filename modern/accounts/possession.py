@@ -246,7 +246,8 @@ def check_code(session: Session, account: Account, typed: str) -> CodeOutcome:
     possession, is used up, and clears nothing (only a right confidential code clears the
     count). Flushes."""
     lockout = throttling().lockout
-    if lockout.state(account.numero).locked:
+    state = lockout.state(account.numero)
+    if state.locked:
         return CodeOutcome.LOCKED
     row = _row(session, account)
     code = "".join(c for c in typed if c.isdigit())[:CODE_DIGITS * 2]
@@ -255,6 +256,8 @@ def check_code(session: Session, account: Account, typed: str) -> CodeOutcome:
         and hmac.compare_digest(candidate, row.code_digest)
     expires = _utc(row.code_expires_at) if row is not None else None
     if right and row is not None and expires is not None and expires > _now():
+        if lockout.confirm(account.numero, state).locked:  # concurrent guesses locked it
+            return CodeOutcome.LOCKED
         record_proof(session, account,
                      POSSESSION_SMS if row.code_channel == SMS else POSSESSION_LETTER)
         return CodeOutcome.OK

@@ -314,6 +314,9 @@ def sign_in(session: Session, email: str, password: str, links: Links) -> SignIn
                numero=account.numero if account else None, account=account)
         return SignInResult(SignInOutcome.LOCKED if after.locked else SignInOutcome.FAILED)
     assert account is not None and account.password_hash is not None
+    if lockout.confirm(key, state).locked:  # concurrent wrong guesses locked it meanwhile
+        _event("password", "locked", numero=account.numero, account=account)
+        return SignInResult(SignInOutcome.LOCKED)
     # A right password does not clear the file's count of failures: only a right
     # confidential code does (module docstring).
     if account.email_confirmed_at is None:
@@ -634,11 +637,12 @@ def link_franceconnect(session: Session, person: PivotIdentity, raw_numero: str,
 def password_proves(account: Account, password: str) -> bool:
     """The account's password, checked under the file's lockout like a sign-in."""
     lockout = throttling().lockout
-    if lockout.state(account.numero).locked:
+    state = lockout.state(account.numero)
+    if state.locked:
         passwords.verify_password(None, password)
         return False
     if passwords.verify_password(account.password_hash, password):
-        return True
+        return not lockout.confirm(account.numero, state).locked
     lockout.record_failure(account.numero, channel="modern_password")
     return False
 

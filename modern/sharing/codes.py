@@ -38,7 +38,7 @@ from modern.licences.models import Licence
 from modern.licences.record import LicenceRecord
 from modern.sharing.hashing import Hasher
 from modern.sharing.models import ShareCode, ShareLook
-from modern.throttling import Throttling, network_of
+from modern.throttling import LockState, Throttling, network_of
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 LENGTH = 12
@@ -196,7 +196,10 @@ def consult(session: Session, hasher: Hasher, throttle: Throttling, *, code: str
     if record is None or not usable:
         throttle.lockout.record_failure(lock_key, channel="partage")
         return None
-    throttle.lockout.record_success(lock_key, lock)
+    confirmed = throttle.lockout.confirm(lock_key, lock or LockState(0, None))
+    if confirmed.locked:  # concurrent wrong guesses locked it since the admission
+        return None
+    throttle.lockout.record_success(lock_key, confirmed)
     if index != 0:  # hashed under a previous secret key: re-hashed under the current one
         share.code_hash, share.name_hash = digests[0], names[0]
     look = ShareLook(share_id=share.id, looked_at=moment, purpose=share.purpose,

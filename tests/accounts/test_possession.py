@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from migrations.admin.models import AdminAudit
+from modern.accounts import possession
 from modern.accounts.models import Account, AccountPossession
 from modern.db import db
 from modern.throttling import throttling
@@ -128,6 +129,25 @@ def test_the_activation_code_opens_the_points_once(app: Flask, client: FlaskClie
     with app.app_context():
         row = db.session.scalars(select(AccountPossession)).one()
         assert row.proof == "sms" and row.code_digest is None
+
+
+def test_an_activation_code_checked_while_concurrent_guesses_lock_the_file_is_refused(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    give_contact(app, HELENE.numero)
+    employer_account(app, client, HELENE.email)
+    code = activation_code(app, MOBILE)
+    real = possession._digest
+
+    def digest(account: Account, typed: str) -> str:
+        for _ in range(5):  # wrong codes sent at the same time, counted meanwhile
+            throttling().lockout.record_failure(account.numero, channel="modern_possession")
+        return real(account, typed)
+
+    monkeypatch.setattr(possession, "_digest", digest)
+    prove(client, code)
+    assert not shows_points(client)
+    with app.app_context():
+        assert db.session.scalars(select(AccountPossession)).one().proof is None
 
 
 def test_an_expired_activation_code_is_refused(app: Flask, client: FlaskClient) -> None:

@@ -110,6 +110,27 @@ def test_five_failures_lock_the_account_then_the_lock_lapses(
     assert sign_in(app.test_client(), HELENE.email).status_code == 303
 
 
+def test_a_right_password_checked_while_concurrent_guesses_lock_the_file_is_refused(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five wrong passwords sent at the same time as the right one, counted while it was
+    being checked: the right one comes after the threshold, and is refused like them."""
+    open_account(app, client, HELENE)
+    real = passwords.verify_password
+
+    def verify(stored: str | None, password: str) -> bool:
+        right = real(stored, password)
+        if right:
+            for _ in range(5):
+                throttling().lockout.record_failure(HELENE.numero, channel="modern_password")
+        return right
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    answer = sign_in(app.test_client(), HELENE.email)
+    assert answer.status_code == 200 and "mot de passe incorrect" in answer.get_data(
+        as_text=True)
+    assert not signed_in(app.test_client())
+
+
 def test_unknown_addresses_are_locked_too(app: Flask) -> None:
     """Otherwise a lock would tell that an account exists."""
     for _ in range(5):

@@ -303,7 +303,13 @@ class Gunicorn:
             assert self.process is not None
             if self.process.poll() is not None:
                 pytest.fail(f"gunicorn stopped: {self.log.read_text()[-3000:]}")
-            if len(self.worker_pids()) < self.workers:
+            workers = self.worker_pids()
+            if len(workers) < self.workers:
+                return False
+            # Every worker has loaded the application: one still booting when a test stops
+            # the service would miss the signal (gunicorn's own handlers not yet in place).
+            log = self.log_text()
+            if any(f"Worker ready (pid: {pid})" not in log for pid in workers):
                 return False
             try:
                 return requests.get(self.url + "/healthz", timeout=1).status_code == 200

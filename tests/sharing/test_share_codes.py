@@ -18,7 +18,9 @@ from sqlalchemy import select, text, update
 from modern.db import db
 from modern.settings import Settings
 from modern.sharing import codes
+from modern.sharing.hashing import Hasher
 from modern.sharing.models import ShareCode, ShareLook
+from modern.throttling import throttling
 from tests.accounts.support import csrf_from, outbox
 from tests.conftest import empty_database
 from tests.consultation.support import demo_records, import_records, open_account, sign_in
@@ -168,6 +170,28 @@ def test_guessing_locks_a_code_after_failures_and_the_rate_limit_holds(
             assert db.session.scalar(select(ShareLook.id)) is None
     finally:
         empty_database(app)
+
+
+def test_the_right_name_checked_while_concurrent_guesses_lock_the_code_is_refused(
+        app: Flask, client: FlaskClient, as_holder: Callable[..., dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    record = as_holder(client, "poids_lourd")
+    code, _ = make_code(client)
+    with app.app_context():
+        share_id = db.session.scalar(select(ShareCode.id))
+    real = Hasher.digests
+
+    def digests(self: Hasher, purpose: str, value: str) -> list[str]:
+        if purpose == "nom":  # wrong names sent at the same time, counted meanwhile
+            for _ in range(5):
+                throttling().lockout.record_failure(f"partage:{share_id}", channel="partage")
+        return real(self, purpose, value)
+
+    monkeypatch.setattr(Hasher, "digests", digests)
+    answer = check(app.test_client(), code, record["titulaire"]["nom"])
+    assert answer.status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(ShareLook.id)) is None
 
 
 def test_refused_guesses_leave_no_counter_per_guessed_code(

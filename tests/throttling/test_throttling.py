@@ -170,3 +170,34 @@ def test_fixed_window_rate_limit(store: CounterStore) -> None:
     assert decisions[-1].retry_after == 50
     assert limiter.hit("scope", "192.0.2.2").allowed
     assert limiter.hit("other", "192.0.2.1").allowed
+
+
+def test_a_right_secret_is_refused_once_concurrent_failures_lock_the_file(
+        store: CounterStore) -> None:
+    """`confirm` reads the counters again after a right secret: the failures of guesses sent
+    at the same time, written while it was being checked, count before it."""
+    lockout = Lockout(store, threshold=5, base_seconds=60, max_seconds=600)
+    before = lockout.state("N3")
+    for _ in range(4):  # four wrong guesses checked meanwhile: below the threshold
+        lockout.record_failure("N3", channel="test")
+    assert not lockout.confirm("N3", before).locked
+    lockout.record_failure("N3", channel="test")  # the fifth: the file is locked
+    assert lockout.confirm("N3", before).locked
+    # The count at the threshold while the lock is still being written: refused too.
+    lockout.unlock("N3")
+    before = lockout.state("N3")
+    for _ in range(5):
+        store.increment(lockout.keys("N3")[0], 60)
+    assert lockout.confirm("N3", before).locked_until is not None
+
+
+def test_after_a_lapsed_lock_only_the_first_guess_may_succeed(
+        store: CounterStore, clock: Clock) -> None:
+    lockout = Lockout(store, threshold=2, base_seconds=1, max_seconds=600, clock=clock)
+    for _ in range(2):
+        lockout.record_failure("N4", channel="test")
+    clock.now += 2  # the lock lapses: one more guess is allowed
+    before = lockout.state("N4")
+    assert not before.locked and not lockout.confirm("N4", before).locked
+    lockout.record_failure("N4", channel="test")  # another guess, at the same time
+    assert lockout.confirm("N4", before).locked
