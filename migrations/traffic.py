@@ -76,8 +76,7 @@ class LegacyTrafficWatch:
 
     def outages(self, now: dt.datetime) -> list[PlannedOutage]:
         try:
-            return [PlannedOutage(w.starts_at, w.ends_at, w.share)
-                    for w in self.brownouts.coming(now)]
+            return self.brownouts.coming(now)
         except Exception:
             log.exception("brownout windows not read")
             return []

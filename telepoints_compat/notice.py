@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, request
+from flask_babel import gettext as _
 from werkzeug.http import http_date
 
 from modern.settings import Settings
+from telepoints_compat.legacy_traffic import PlannedOutage
 
 PARIS = ZoneInfo("Europe/Paris")
 PREFIX = "/telepoints"
@@ -51,6 +54,27 @@ class Notice:
             ("Sunset", http_date(self.closes_at)),
             ("Link", f'<{self.url}>; rel="deprecation"; type="text/html"'),
         )
+
+
+def outages_text(outages: Sequence[PlannedOutage]) -> str | None:
+    """The planned outages (brownouts) as the notice announces them, in Paris time and the
+    current language: the old web pages' reader's, French in the SOAP header."""
+    if not outages:
+        return None
+    parts = []
+    for outage in outages:
+        start, end = outage.starts_at.astimezone(PARIS), outage.ends_at.astimezone(PARIS)
+        day, begins = start.strftime("%d/%m/%Y"), start.strftime("%H:%M")
+        ends = end.strftime("%H:%M" if end.date() == start.date() else "%d/%m/%Y %H:%M")
+        if outage.share >= 1:
+            parts.append(_("le %(jour)s de %(debut)s à %(fin)s", jour=day, debut=begins,
+                           fin=ends))
+        else:
+            parts.append(_("le %(jour)s de %(debut)s à %(fin)s (une partie des requêtes, "
+                           "%(part)s)", jour=day, debut=begins, fin=ends,
+                           part=format(outage.share, ".0%")))
+    return (_("Interruptions programmées de Télépoints avant sa fermeture, heure de Paris :")
+            + " " + " ; ".join(parts) + ".")
 
 
 def build_notice(settings: Settings) -> Notice:

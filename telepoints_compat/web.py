@@ -42,8 +42,8 @@ from modern.throttling import LockState, StoreUnavailable, client_address, throt
 from telepoints_compat import consultation
 from telepoints_compat.context import compat
 from telepoints_compat.errors import TelepointsError
-from telepoints_compat.legacy_traffic import WEB, LegacyRequest, PlannedOutage, installed
-from telepoints_compat.notice import PARIS
+from telepoints_compat.legacy_traffic import WEB, LegacyRequest, installed
+from telepoints_compat.notice import PARIS, outages_text
 
 blueprint = Blueprint("telepoints_web", __name__, url_prefix="/telepoints",
                       template_folder="templates")
@@ -100,19 +100,8 @@ def _page_context() -> dict[str, Any]:
     # has it), as configured otherwise.
     return {"csrf_token": _csrf_token, "notice": notice, "notice_text": _(notice.message),
             "etats": ETATS,
-            "outages": [_outage(outage) for outage in traffic.outages(compat().clock())]
-            if traffic is not None else []}
-
-
-def _outage(outage: PlannedOutage) -> str:
-    """A planned outage as the notice says it, in Paris time and the reader's language."""
-    start, end = outage.starts_at.astimezone(PARIS), outage.ends_at.astimezone(PARIS)
-    day, begins = start.strftime("%d/%m/%Y"), start.strftime("%H:%M")
-    ends = end.strftime("%H:%M" if end.date() == start.date() else "%d/%m/%Y %H:%M")
-    if outage.share >= 1:
-        return _("le %(jour)s de %(debut)s à %(fin)s", jour=day, debut=begins, fin=ends)
-    return _("le %(jour)s de %(debut)s à %(fin)s (une partie des requêtes, %(part)s)",
-             jour=day, debut=begins, fin=ends, part=format(outage.share, ".0%"))
+            "outages": outages_text(traffic.outages(compat().clock()))
+            if traffic is not None else None}
 
 
 @blueprint.before_request

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from prometheus_client import Counter
 from sqlalchemy import delete, select
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 
 from migrations.brownouts.models import BrownoutWindow
 from modern.errors import DomainError, NotFound
-from telepoints_compat.notice import PARIS
+from modern.i18n import DEFAULT
+from telepoints_compat.legacy_traffic import PlannedOutage
+from telepoints_compat.notice import outages_text
 
 REFRESH_SECONDS = 10.0
 ANNOUNCE_DAYS = 30  # windows starting within this many days are announced
@@ -86,26 +89,18 @@ def windows(session: Session, *, include_past: bool = False,
             for w in session.scalars(query)]
 
 
-def coming(planned: list[Window], now: dt.datetime) -> list[Window]:
+def coming(planned: list[Window], now: dt.datetime) -> list[PlannedOutage]:
     """The windows to announce: not ended, starting within `ANNOUNCE_DAYS`, the first five."""
-    return [w for w in planned if w.ends_at > now
-            and w.starts_at <= now + dt.timedelta(days=ANNOUNCE_DAYS)][:5]
+    return [PlannedOutage(w.starts_at, w.ends_at, w.share) for w in planned
+            if w.ends_at > now and w.starts_at <= now + dt.timedelta(days=ANNOUNCE_DAYS)][:5]
 
 
 def announcement(planned: list[Window], now: dt.datetime) -> str | None:
-    """The French text added to the migration notice while windows are planned (the SOAP
-    contract's `AvisMigration` is French; the web pages say it in the reader's language)."""
-    announced = coming(planned, now)
-    if not announced:
-        return None
-    parts = []
-    for window in announced:
-        start, end = window.starts_at.astimezone(PARIS), window.ends_at.astimezone(PARIS)
-        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%d/%m/%Y %H:%M}"
-        share = "" if window.share >= 1 else f" (une partie des requêtes, {window.share:.0%})"
-        parts.append(f"le {start:%d/%m/%Y} de {start:%H:%M} à {until}{share}")
-    return ("Interruptions programmées de Télépoints avant sa fermeture, heure de Paris : "
-            + " ; ".join(parts) + ".")
+    """The text added to the migration notice while windows are planned: French, as the
+    SOAP contract's `AvisMigration` is, whoever asks (the web pages say it in the reader's
+    language, from the same words)."""
+    with force_locale(DEFAULT):
+        return outages_text(coming(planned, now))
 
 
 class Brownouts:
@@ -169,7 +164,7 @@ class Brownouts:
         REFUSED.inc()
         return True
 
-    def coming(self, now: dt.datetime) -> list[Window]:
+    def coming(self, now: dt.datetime) -> list[PlannedOutage]:
         return coming(self._current(), now)
 
     def announcement(self, now: dt.datetime) -> str | None:
