@@ -397,4 +397,4 @@ def deletion() -> BaseResponse | tuple[str, int]:
     session.clear()
     flash(_("Votre compte est supprimé. Vous pouvez en créer un nouveau à tout moment."),
           "success")
-    return franceconnect_logout(id_token)
+    return franceconnect_logout(id_token) or redirect(url_for("home.index"), 303)

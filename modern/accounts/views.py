@@ -825,29 +825,31 @@ def sign_out() -> BaseResponse:
     # The local session ends first, server-side, whatever FranceConnect does next.
     session.clear()
     log.info("sign-out", extra={"event": "sign_out", "account_id": account_id})
-    if not (id_token and franceconnect.client() is not None):
-        flash(_("Vous êtes déconnecté."), "info")
-    return franceconnect_logout(id_token, _(
+    at_franceconnect = franceconnect_logout(id_token, _(
         "Vous êtes déconnecté de ce service. FranceConnect n'a pas pu être joint : "
         "fermez votre navigateur pour terminer votre session FranceConnect."))
+    if at_franceconnect is not None:
+        return at_franceconnect
+    flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("home.index"), 303)
 
 
-def franceconnect_logout(id_token: Any, unreachable: str | None = None) -> BaseResponse:
+def franceconnect_logout(id_token: Any, unreachable: str | None = None) -> BaseResponse | None:
     """After the local session has ended: a FranceConnect session ends at FranceConnect too,
     whose return comes to `franceconnect_logged_out`; `unreachable` is said when it cannot be
-    asked."""
+    asked. None when there is no FranceConnect session to end."""
     client = franceconnect.client()
-    if id_token and client is not None:
-        state = new_state()
-        try:
-            target = client.logout_url(str(id_token), state)
-        except FranceConnectError:
-            if unreachable:
-                flash(unreachable, "info")
-            return redirect(url_for("home.index"), 303)
-        session[FC_LOGOUT] = {"state": state, "at": time.time()}
-        return redirect(target, 303)
-    return redirect(url_for("home.index"), 303)
+    if not id_token or client is None:
+        return None
+    state = new_state()
+    try:
+        target = client.logout_url(str(id_token), state)
+    except FranceConnectError:
+        if unreachable:
+            flash(unreachable, "info")
+        return redirect(url_for("home.index"), 303)
+    session[FC_LOGOUT] = {"state": state, "at": time.time()}
+    return redirect(target, 303)
 
 
 @blueprint.get("/franceconnect/deconnexion")
