@@ -15,19 +15,12 @@ from migrations.cli import _actor, _audit, _fail, migrations_cli
 from migrations.parallel_run import services as parallel_run
 from migrations.readiness import notify
 from migrations.readiness import services as readiness
-from migrations.traffic import watch
+from migrations.traffic import flush_counts
 from modern.db import db
 from modern.errors import DomainError
 from modern.messaging import messenger
 from telepoints_compat.context import compat
 from telepoints_compat.notice import PARIS
-
-
-def _flush_counts() -> None:
-    """What this process counted and has not written yet (the web processes write theirs
-    every few seconds)."""
-    if (traffic := watch(current_app)) is not None:
-        traffic.flush()
 
 
 @migrations_cli.command("parallel-run")
@@ -57,7 +50,7 @@ def clients_command(days: int, out: Path | None) -> None:
     """The clients of the legacy interface seen in the last days: first and last seen,
     requests per operation, failures, and where each stands with the notice (still calling
     since, stopped since, stopped before it; for outreach, see the runbook)."""
-    _flush_counts()
+    flush_counts(current_app)
     notice_date = current_app.config["SETTINGS"].telepoints_deprecation_date
     rows = census.clients(db.session(), days=days, notice_date=notice_date)
     if out is not None:
@@ -132,7 +125,7 @@ def brownout_remove(window_id: int) -> None:
 def readiness_command(as_json: bool) -> None:
     """The go/no-go to switch the legacy backend off: each line's figure and threshold
     (READINESS_THRESHOLDS). Exit status 0 when every line is green, 1 otherwise."""
-    _flush_counts()
+    flush_counts(current_app)
     try:
         result = readiness.readiness(db.session(), current_app.config["SETTINGS"])
     except ValueError as exc:
@@ -157,7 +150,7 @@ def readiness_command(as_json: bool) -> None:
 def notify_holders_command(dry_run: bool, limit: int, per_second: float) -> None:
     """Tell the holders who used a legacy code recently and have no modern account that
     Télépoints closes (SMS, else letter), once each."""
-    _flush_counts()
+    flush_counts(current_app)
     told = notify.notify(db.session(), messenger(), compat().notice, dry_run=dry_run,
                          limit=limit, per_second=per_second, commit=db.session.commit)
     if not dry_run:

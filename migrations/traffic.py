@@ -87,3 +87,10 @@ def watch(app: Flask) -> LegacyTrafficWatch | None:
     the code uses, read the brownouts again)."""
     traffic = installed(app)
     return traffic if isinstance(traffic, LegacyTrafficWatch) else None
+
+
+def flush_counts(app: Flask) -> None:
+    """What this process counted and has not written yet (the census, the legacy code uses),
+    written before a figure is read here; the web processes write theirs every few seconds."""
+    if (traffic := watch(app)) is not None:
+        traffic.flush()

@@ -23,16 +23,10 @@ from migrations.brownouts import services as brownouts
 from migrations.census import services as census
 from migrations.parallel_run import services as parallel_run
 from migrations.readiness import services as readiness
-from migrations.traffic import watch
+from migrations.traffic import flush_counts, watch
 from modern.db import db
 
 TAG = "Bascule"
-
-
-def _flush_counts() -> None:
-    """What this process counted and has not written yet, so that the answer includes it."""
-    if (traffic := watch(current_app)) is not None:
-        traffic.flush()
 
 
 def _refresh_brownouts() -> None:
@@ -85,7 +79,7 @@ def remove_brownout(window_id: int) -> Response:
            scope=tokens.READ, action="readiness.show", output=ReadinessOut,
            description="Chaque ligne avec son chiffre et son seuil (READINESS_THRESHOLDS).")
 def show_readiness() -> dict[str, Any]:
-    _flush_counts()
+    flush_counts(current_app)
     result = readiness.readiness(db.session(), _settings())
     _audit()
     db.session.commit()
@@ -104,7 +98,7 @@ def show_parallel_run(query: dict[str, Any]) -> dict[str, Any]:
 @operation("/clients", summary="Clients de l'interface Télépoints", tag=TAG, scope=tokens.READ,
            action="clients.show", output=ClientListOut, query=DaysQuery)
 def list_clients(query: dict[str, Any]) -> dict[str, Any]:
-    _flush_counts()
+    flush_counts(current_app)
     notice_date = _settings().telepoints_deprecation_date
     rows = census.clients(db.session(), days=query["days"], notice_date=notice_date)
     _audit()
