@@ -20,8 +20,7 @@ from modern.db import db
 from modern.schema import upgrade
 from modern.settings import Settings
 from modern.throttling import RateLimiter
-from telepoints_compat.legacy_traffic import installed
-from wsgi import create_app
+from wsgi import close_app, create_app
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "contracts"
 SAMPLES = SHARED / "samples"
@@ -95,9 +94,7 @@ def empty_database(app: Flask) -> None:
     """Every table emptied (tests commit for real), and the pool's connections closed, after
     the application's background work (the legacy clients' census) has stopped: a write of
     it after this would open a connection nobody closes."""
-    traffic = installed(app)
-    if traffic is not None:
-        traffic.close()
+    close_app(app)
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
