@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """An error a user can act on. `code` is stable; `message` is shown in French."""
+    """An error a user can act on. `code` is stable; `message` is a catalogue text (said in
+    the request's language when shown) or one already said in it."""
 
     status = 400
     code = "REQUETE_INVALIDE"

@@ -89,7 +89,7 @@ class RevertIn(ApiSchema):
 # -- outputs -------------------------------------------------------------------------------------
 
 class ProblemOut(ApiSchema):
-    """RFC 9457 problem details; `code` is stable, `detail` is in French."""
+    """RFC 9457 problem details; `code` is stable, `detail` is in the request's language."""
 
     type = _out(fields.String)
     title = _out(fields.String)

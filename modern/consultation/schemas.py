@@ -27,7 +27,7 @@ def _date(key: str, description: str = "", **options: Any) -> fields.Date:
 
 
 class ProblemSchema(ApiSchema):
-    """RFC 9457 problem details; `code` is stable, `detail` is in French."""
+    """RFC 9457 problem details; `code` is stable, `detail` is in the request's language."""
 
     type = fields.String(required=True)
     title = fields.String(required=True)
